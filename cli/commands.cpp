@@ -1,0 +1,207 @@
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "data-import/demo_province.hpp"
+#include "data-import/importer.hpp"
+#include "data-import/mapping.hpp"
+#include "geocoder/geocoder.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "layers/core/catalogue.hpp"
+#include "layers/core/crs.hpp"
+#include "layers/core/error.hpp"
+#include "layers/core/store.hpp"
+#include "tileserver/tile_service.hpp"
+
+namespace bandoso::cli {
+
+namespace {
+
+// CLI11 runs callbacks inside parse(); our errors travel out of it to main().
+template <typename F>
+void on_run(CLI::App* command, F&& body) {
+  command->callback(std::forward<F>(body));
+}
+
+std::filesystem::path layers_dir_or_default(const std::string& dir) {
+  return dir.empty() ? layers::default_layers_directory() : std::filesystem::path(dir);
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app) {
+  struct Args {
+    std::string out;
+    std::uint64_t seed = 1;
+    double scale = 1.0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("demo", "Write a synthetic demo province (Shapefile in VN-2000 with TCVN3 text, "
+                                             "GeoPackage, GeoJSON, CSV) for the import");
+  cmd->add_option("--out", args->out, "Directory to write the files into (created if missing)")->required();
+  cmd->add_option("--seed", args->seed, "Random seed: the same seed gives the same files")->capture_default_str();
+  cmd->add_option("--scale", args->scale, "Size factor: 1 ≈ 50,000 features; about 40 gives 1,000,000+ addresses")
+      ->check(CLI::Range(0.01, 1000.0))
+      ->capture_default_str();
+  on_run(cmd, [args] {
+    const auto summary = data_import::generate_demo_province({args->out, args->seed, args->scale});
+    std::int64_t total = 0;
+    for (const auto& [layer, count] : summary.counts) {
+      std::cout << fmt::format("{:>16} {:>9}\n", layer, count);
+      total += count;
+    }
+    std::cout << fmt::format("{:>16} {:>9}  features written to {}\n", "total", total, args->out);
+  });
+}
+
+void add_import_command(CLI::App& app) {
+  struct Args {
+    std::string db, layer, layers_dir, mapping, source_crs, helmert = "vn-common", encoding = "auto", report;
+    std::vector<std::string> sources;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("import", "Import source files (anything GDAL opens) into one layer of the store; "
+                                               "the previous content stays until the new one is complete");
+  cmd->add_option("--db", args->db, "Database file (created if missing)")->required();
+  cmd->add_option("--layer", args->layer, "Layer to fill: communes, old_communes, old_districts, commune_mapping, "
+                                          "streets, addresses, parcels, land_use_codes or a department's layer")
+      ->required();
+  cmd->add_option("--layers-dir", args->layers_dir, "Directory of layer definitions (default: the built-in layers/)");
+  cmd->add_option("--mapping", args->mapping, "YAML mapping of source fields to attributes (see data-import/presets/)");
+  cmd->add_option("--source-crs", args->source_crs, "CRS of sources without a .prj, e.g. EPSG:9208 or a PROJ string");
+  cmd->add_option("--helmert", args->helmert, "VN-2000 Helmert sign convention: vn-common (what Vietnamese data uses) or epsg")
+      ->check(CLI::IsMember({"vn-common", "epsg"}))
+      ->capture_default_str();
+  cmd->add_option("--encoding", args->encoding, "Text encoding of the source: auto, utf-8, tcvn3 or cp1258")
+      ->check(CLI::IsMember({"auto", "utf-8", "tcvn3", "cp1258"}))
+      ->capture_default_str();
+  cmd->add_option("--report", args->report, "Write the import report (counts, rejected and flagged records) as JSON");
+  cmd->add_option("sources", args->sources, "Source files (Shapefile, GeoPackage, GeoJSON, CSV, ...)")->required();
+  on_run(cmd, [args] {
+    const auto catalogue = layers::Catalogue::load_directory(layers_dir_or_default(args->layers_dir));
+    const layers::LayerDef& layer = catalogue.layer(args->layer);
+    data_import::ImportOptions options;
+    options.layer = args->layer;
+    for (const auto& s : args->sources) options.sources.emplace_back(s);
+    if (!args->mapping.empty()) options.mapping = args->mapping;
+    options.source_crs = args->source_crs;
+    options.helmert = layers::parse_helmert_convention(args->helmert);
+    options.encoding = args->encoding;
+    auto store = layers::open_spatialite_store(args->db, layers::OpenMode::create);
+    const data_import::ImportReport report = data_import::run_import(*store, layer, options);
+    std::cout << report.summary();
+    if (!args->report.empty()) {
+      std::ofstream out(args->report);
+      out << report.to_json().dump(2) << '\n';
+      if (!out) throw Error(ErrorCode::storage_failure, fmt::format("{}: cannot write the report", args->report));
+    }
+  });
+}
+
+void add_serve_command(CLI::App& app) {
+  struct Args {
+    std::string db;
+    int port = 8080;
+    int threads = 2;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve tiles, search and health over HTTP");
+  cmd->add_option("--db", args->db, "Database file written by `bandoso import`")->required();
+  cmd->add_option("--port", args->port, "TCP port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
+  on_run(cmd, [args] {
+    auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
+    tiles::TileService tile_service(*store);
+    geocoder::Geocoder geocoder(*store);
+    const http::Api api(http::Services{*store, tile_service, geocoder});
+    http::Server server(api, {static_cast<std::uint16_t>(args->port), args->threads});
+
+    // Block the stop signals before the server's threads start, so only sigwait sees them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    server.start();
+    const std::string base = fmt::format("http://localhost:{}", server.port());
+    std::cout << fmt::format("bandoso: serving {} (data version {}) on {}\n", args->db, store->data_version(), base);
+    std::cout << fmt::format("  health:   {}/health\n", base);
+    std::cout << fmt::format("  tiles:    {}/tiles/communes/{{z}}/{{x}}/{{y}}.png  (e.g. {}/tiles/communes/12/3250/1831.png)\n",
+                             base, base);
+    std::cout << fmt::format("  geocoder: {}/search?q=Phường%20Thành%20Vinh\n", base);
+    std::cout << fmt::format("  map:      {}/map\n", base) << std::flush;
+    int received = 0;
+    sigwait(&signals, &received);
+    std::cout << "bandoso: stopping\n";
+    server.stop();
+  });
+}
+
+void add_seed_command(CLI::App& app) {
+  struct Args {
+    std::string tileset, zoom, bbox, commune;
+    int threads = 2;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("seed", "Pre-render tiles into the tile cache (arrives with the tile cache, issue 4)");
+  cmd->add_option("--tileset", args->tileset, "Tileset to seed")->required();
+  cmd->add_option("--zoom", args->zoom, "Zoom range, e.g. 10-17")->required();
+  cmd->add_option("--bbox", args->bbox, "W,S,E,N in degrees");
+  cmd->add_option("--commune", args->commune, "Seed the area of one commune (code)");
+  cmd->add_option("--threads", args->threads, "Render threads");
+  on_run(cmd, [] {
+    throw Error(ErrorCode::unavailable, "seed: there is no tile cache to fill yet; it arrives with the tile cache (issue 4)");
+  });
+}
+
+void add_geocode_command(CLI::App& app) {
+  struct Args {
+    std::string db, query;
+    std::size_t limit = 5;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("geocode", "Look a place up by name, as GET /search does");
+  cmd->add_option("--db", args->db, "Database file")->required();
+  cmd->add_option("--limit", args->limit, "Most results to print")->check(CLI::Range(1, 50))->capture_default_str();
+  cmd->add_option("query", args->query, "What to look for, e.g. \"P. Hưng Bình, TP Vinh\"")->required();
+  on_run(cmd, [args] {
+    auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
+    geocoder::Geocoder geocoder(*store);
+    const auto places = geocoder.search(args->query, args->limit);
+    if (places.empty()) std::cout << "no result\n";
+    for (const auto& p : places) {
+      std::cout << fmt::format("{:.7f},{:.7f}  {}  [{} {}, {}, confidence {:.2f}]\n", p.lat, p.lon, p.display_name, p.layer,
+                               p.id, p.match_type, p.confidence);
+    }
+  });
+}
+
+void add_check_config_command(CLI::App& app) {
+  struct Args {
+    std::string layers_dir;
+    std::vector<std::string> mappings;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("check-config", "Check the layer definitions (and mapping files): unknown keys and "
+                                                     "type mistakes are reported with file and key");
+  cmd->add_option("--layers-dir", args->layers_dir, "Directory of layer definitions (default: the built-in layers/)");
+  cmd->add_option("--mapping", args->mappings, "Mapping files to check against their layer");
+  on_run(cmd, [args] {
+    const auto catalogue = layers::Catalogue::load_directory(layers_dir_or_default(args->layers_dir));
+    for (const auto& file : args->mappings) {
+      const data_import::Mapping mapping = data_import::load_mapping(file);
+      data_import::check_mapping(mapping, catalogue.layer(mapping.layer));
+    }
+    std::cout << fmt::format("ok: {} layer definitions", catalogue.layers().size());
+    if (!args->mappings.empty()) std::cout << fmt::format(", {} mappings", args->mappings.size());
+    std::cout << '\n';
+  });
+}
+
+}  // namespace bandoso::cli

@@ -1,0 +1,20 @@
+# bandoso_add_module(NAME <name> SOURCES <files...> [DEPENDS <targets...>] [PRIVATE_DEPENDS <targets...>])
+# One static library per component, with the repository root as include root so that
+# headers read as "layers/core/store.hpp", "tileserver/raster_renderer.hpp", ...
+function(bandoso_add_module)
+  cmake_parse_arguments(M "" "NAME" "SOURCES;DEPENDS;PRIVATE_DEPENDS" ${ARGN})
+  add_library(${M_NAME} STATIC ${M_SOURCES})
+  target_include_directories(${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${M_NAME} PUBLIC ${M_DEPENDS} PRIVATE ${M_PRIVATE_DEPENDS})
+  target_compile_options(${M_NAME} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+  add_library(bandoso::${M_NAME} ALIAS ${M_NAME})
+endfunction()
+
+# bandoso_add_test(NAME <name> SOURCES <files...> DEPENDS <targets...> [LABELS <labels...>])
+function(bandoso_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;DEPENDS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPENDS} bandoso_test_support GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_options(${T_NAME} PRIVATE -Wall -Wextra)
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()

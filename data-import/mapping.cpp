@@ -1,0 +1,304 @@
+#include "data-import/mapping.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "layers/core/error.hpp"
+
+namespace bandoso::data_import {
+
+bool is_known_encoding(std::string_view name) {
+  return std::find(std::begin(kEncodings), std::end(kEncodings), name) != std::end(kEncodings);
+}
+
+const std::string* Mapping::field_for(std::string_view attribute) const {
+  for (const auto& [name, field] : fields) {
+    if (name == attribute) return &field;
+  }
+  return nullptr;
+}
+
+const std::string* Mapping::constant_for(std::string_view attribute) const {
+  for (const auto& [name, value] : constants) {
+    if (name == attribute) return &value;
+  }
+  return nullptr;
+}
+
+// ---- values ----------------------------------------------------------------------------------------
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n\v\f";
+  const auto first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+  return out;
+}
+
+template <typename T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_real(std::string_view text) {
+  // Vietnamese spreadsheets write a decimal comma; accept it when it is the only separator.
+  std::string copy(text);
+  if (copy.find('.') == std::string::npos && std::count(copy.begin(), copy.end(), ',') == 1) {
+    std::replace(copy.begin(), copy.end(), ',', '.');
+  }
+  const auto value = parse_number<double>(copy);
+  if (!value || !std::isfinite(*value)) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  if (auto value = parse_number<std::int64_t>(text)) return value;
+  // "12.0" is how some exports write integers held in real columns.
+  const auto real = parse_real(text);
+  if (!real || std::trunc(*real) != *real || std::fabs(*real) > 9.0e15) return std::nullopt;
+  return static_cast<std::int64_t>(*real);
+}
+
+bool valid_date(int year, int month, int day) {
+  static constexpr std::array<int, 12> kDays{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
+  if (day > kDays[static_cast<std::size_t>(month - 1)]) return false;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return !(month == 2 && day == 29 && !leap);
+}
+
+std::optional<std::string> parse_date(std::string_view text) {
+  // A datetime's time part is dropped: the attribute holds a day.
+  if (text.size() > 10 && (text[10] == 'T' || text[10] == ' ')) text = text.substr(0, 10);
+  int year = 0, month = 0, day = 0;
+  auto digits = [&](std::size_t pos, std::size_t count, int& out) {
+    if (pos + count > text.size()) return false;
+    const auto value = parse_number<int>(text.substr(pos, count));
+    if (!value || !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(pos),
+                               text.begin() + static_cast<std::ptrdiff_t>(pos + count),
+                               [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    out = *value;
+    return true;
+  };
+  if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
+    if (!digits(0, 4, year) || !digits(5, 2, month) || !digits(8, 2, day)) return std::nullopt;
+  } else if (text.size() == 10 && text[2] == '/' && text[5] == '/') {
+    if (!digits(0, 2, day) || !digits(3, 2, month) || !digits(6, 4, year)) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!valid_date(year, month, day)) return std::nullopt;
+  return fmt::format("{:04}-{:02}-{:02}", year, month, day);
+}
+
+std::optional<std::int64_t> parse_boolean(std::string_view text) {
+  const std::string lower = ascii_lower(text);
+  if (lower == "1" || lower == "true" || lower == "yes" || lower == "y" || lower == "có") return 1;
+  if (lower == "0" || lower == "false" || lower == "no" || lower == "n" || lower == "không") return 0;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<layers::Value> parse_attribute_value(std::string_view text, layers::AttributeType type) {
+  text = trim(text);
+  if (text.empty()) return layers::Value{};
+  switch (type) {
+    case layers::AttributeType::text:
+      return layers::Value{std::string(text)};
+    case layers::AttributeType::integer:
+      if (auto v = parse_integer(text)) return layers::Value{*v};
+      return std::nullopt;
+    case layers::AttributeType::real:
+      if (auto v = parse_real(text)) return layers::Value{*v};
+      return std::nullopt;
+    case layers::AttributeType::date:
+      if (auto v = parse_date(text)) return layers::Value{*v};
+      return std::nullopt;
+    case layers::AttributeType::boolean:
+      if (auto v = parse_boolean(text)) return layers::Value{*v};
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// ---- parsing ---------------------------------------------------------------------------------------
+
+namespace {
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    throw ConfigError(origin_, key, message);
+  }
+
+  [[nodiscard]] std::string scalar(const YAML::Node& node, const std::string& key, const std::string& what) const {
+    if (!node.IsScalar()) fail(key, fmt::format("expected {}, found {}", what, describe(node)));
+    return node.Scalar();
+  }
+
+  // A map of scalar keys; duplicate keys are refused (yaml-cpp keeps the last silently).
+  [[nodiscard]] std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& node,
+                                                                        const std::string& key) const {
+    if (!node.IsMap()) fail(key, fmt::format("expected a mapping, found {}", describe(node)));
+    std::vector<std::pair<std::string, YAML::Node>> out;
+    for (const auto& item : node) {
+      const std::string name = scalar(item.first, key, "a key");
+      const std::string path = key.empty() ? name : key + "." + name;
+      for (const auto& seen : out) {
+        if (seen.first == name) fail(path, "given twice");
+      }
+      out.emplace_back(name, item.second);
+    }
+    return out;
+  }
+
+ private:
+  std::string origin_;
+};
+
+}  // namespace
+
+Mapping parse_mapping(std::string_view yaml_text, const std::string& origin) {
+  const Parser parser(origin);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    parser.fail("", fmt::format("line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  if (!root.IsMap()) parser.fail("", fmt::format("expected a mapping at the top level, found {}", describe(root)));
+
+  Mapping mapping;
+  mapping.origin = origin;
+  for (const auto& [key, node] : parser.entries(root, "")) {
+    if (key == "layer") {
+      mapping.layer = parser.scalar(node, key, "a layer name");
+    } else if (key == "source_layer") {
+      mapping.source_layer = parser.scalar(node, key, "an OGR layer name");
+    } else if (key == "source_id") {
+      mapping.source_id = parser.scalar(node, key, "a field name");
+    } else if (key == "encoding") {
+      mapping.encoding = parser.scalar(node, key, "an encoding");
+      if (!is_known_encoding(mapping.encoding)) {
+        parser.fail(key,
+                    fmt::format("unknown encoding '{}' (expected auto, utf-8, tcvn3 or cp1258)", mapping.encoding));
+      }
+    } else if (key == "source_crs") {
+      mapping.source_crs = parser.scalar(node, key, "a CRS (e.g. EPSG:4326)");
+    } else if (key == "csv") {
+      CsvColumns columns;
+      for (const auto& [axis, column] : parser.entries(node, key)) {
+        const std::string path = key + "." + axis;
+        if (axis == "x") {
+          columns.x = parser.scalar(column, path, "a column name");
+        } else if (axis == "y") {
+          columns.y = parser.scalar(column, path, "a column name");
+        } else {
+          parser.fail(path, "unknown key (expected x and y)");
+        }
+      }
+      if (columns.x.empty()) parser.fail(key + ".x", "missing: the longitude/easting column");
+      if (columns.y.empty()) parser.fail(key + ".y", "missing: the latitude/northing column");
+      mapping.csv = columns;
+    } else if (key == "fields") {
+      for (const auto& [attribute, field] : parser.entries(node, key)) {
+        const std::string path = key + "." + attribute;
+        mapping.fields.emplace_back(attribute, parser.scalar(field, path, "a source field name"));
+        if (mapping.fields.back().second.empty()) parser.fail(path, "empty source field name");
+      }
+    } else if (key == "constants") {
+      for (const auto& [attribute, value] : parser.entries(node, key)) {
+        mapping.constants.emplace_back(attribute, parser.scalar(value, key + "." + attribute, "a value"));
+      }
+    } else {
+      parser.fail(
+          key, "unknown key (expected layer, source_layer, source_id, encoding, source_crs, csv, fields, constants)");
+    }
+  }
+  if (mapping.layer.empty()) parser.fail("layer", "missing: the layer this mapping is for");
+  for (const auto& [attribute, value] : mapping.constants) {
+    if (mapping.field_for(attribute) != nullptr) {
+      parser.fail("constants." + attribute, "the attribute is also mapped in fields");
+    }
+  }
+  return mapping;
+}
+
+Mapping load_mapping(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw Error(ErrorCode::file_not_found, file.string() + ": no such file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file.string() + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_mapping(text.str(), file.string());
+}
+
+void check_mapping(const Mapping& mapping, const layers::LayerDef& layer) {
+  if (mapping.layer != layer.name) {
+    throw ConfigError(mapping.origin, "layer",
+                      fmt::format("the mapping is for layer '{}', not '{}'", mapping.layer, layer.name));
+  }
+  for (const auto& [attribute, field] : mapping.fields) {
+    if (layer.find_attribute(attribute) == nullptr) {
+      throw ConfigError(mapping.origin, "fields." + attribute,
+                        fmt::format("layer '{}' has no attribute '{}'", layer.name, attribute));
+    }
+  }
+  for (const auto& [attribute, value] : mapping.constants) {
+    const auto* def = layer.find_attribute(attribute);
+    if (def == nullptr) {
+      throw ConfigError(mapping.origin, "constants." + attribute,
+                        fmt::format("layer '{}' has no attribute '{}'", layer.name, attribute));
+    }
+    if (!parse_attribute_value(value, def->type)) {
+      throw ConfigError(mapping.origin, "constants." + attribute,
+                        fmt::format("'{}' is not a valid {}", value, layers::to_string(def->type)));
+    }
+  }
+  if (mapping.csv && layer.geometry == layers::GeometryType::none) {
+    throw ConfigError(mapping.origin, "csv", fmt::format("layer '{}' has no geometry", layer.name));
+  }
+}
+
+}  // namespace bandoso::data_import

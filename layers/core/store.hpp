@@ -1,0 +1,95 @@
+#pragma once
+// The store: the only module that knows SQL. Spatialite is the embedded default; a PostGIS backend
+// can implement the same interface later. Geometries cross this interface as WKB in EPSG:4326.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "layers/core/catalogue.hpp"
+#include "layers/core/geometry.hpp"
+
+namespace bandoso::layers {
+
+inline constexpr int kSchemaVersion = 1;
+
+// An attribute value: null, text (also dates as YYYY-MM-DD), integer (also booleans) or real.
+using Value = std::variant<std::monostate, std::string, std::int64_t, double>;
+
+struct Feature {
+  std::vector<Value> values;  // one per LayerDef::attributes, in order
+  std::string wkb;            // ISO WKB, EPSG:4326; empty for layers without geometry
+};
+
+// What one import did, for the import log.
+struct ImportRecord {
+  std::string layer;
+  std::string source;          // file path(s)
+  std::string source_sha256;
+  std::string source_crs;
+  std::string encoding;
+  std::string mapping;
+  std::int64_t read = 0;
+  std::int64_t imported = 0;
+  std::int64_t repaired = 0;
+  std::int64_t flagged = 0;
+  std::int64_t rejected = 0;
+};
+
+// Parameters of a Mapnik datasource reading one layer straight from the store.
+using MapnikDatasourceParams = std::map<std::string, std::string>;
+
+// Writes a whole layer: readers keep seeing the previous content until commit() swaps it in, in one
+// transaction. Destroying a writer without commit() leaves the store exactly as it was.
+class LayerWriter {
+ public:
+  virtual ~LayerWriter() = default;
+  // Throws InputError when the feature does not fit the definition (value types, required, key).
+  virtual void add(const Feature& feature) = 0;
+  virtual void commit(const ImportRecord& record) = 0;
+};
+
+enum class OpenMode { read_only, read_write, create };
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  [[nodiscard]] virtual int schema_version() const = 0;
+  // Increases with every committed import; caches and indexes key on it.
+  [[nodiscard]] virtual std::int64_t data_version() const = 0;
+
+  // Definitions of the layers the store holds, as they were imported.
+  [[nodiscard]] virtual std::vector<LayerDef> layers() const = 0;
+  [[nodiscard]] virtual std::optional<LayerDef> find_layer(const std::string& name) const = 0;
+  [[nodiscard]] virtual std::int64_t count(const std::string& layer) const = 0;
+  [[nodiscard]] virtual BBox extent(const std::string& layer) const = 0;  // empty BBox when no geometry
+
+  // Calls `visit` for every feature of a layer (values in definition order; wkb filled when
+  // with_geometry). Stops early when visit returns false.
+  virtual void scan(const std::string& layer, bool with_geometry,
+                    const std::function<bool(const Feature&)>& visit) const = 0;
+
+  // Features whose geometry intersects `bbox` (spatial index first).
+  virtual void scan_bbox(const std::string& layer, const BBox& bbox,
+                         const std::function<bool(const Feature&)>& visit) const = 0;
+
+  // Starts replacing a layer's content (creating its table on first import).
+  virtual std::unique_ptr<LayerWriter> replace_layer(const LayerDef& layer) = 0;
+
+  [[nodiscard]] virtual MapnikDatasourceParams mapnik_datasource(const std::string& layer) const = 0;
+
+  [[nodiscard]] virtual std::filesystem::path path() const = 0;
+};
+
+// Opens a Spatialite store. read_only/read_write: the file must exist and have kSchemaVersion
+// (StoreError with code schema_mismatch otherwise); create: creates the file and schema if missing.
+std::unique_ptr<Store> open_spatialite_store(const std::filesystem::path& file, OpenMode mode);
+
+}  // namespace bandoso::layers

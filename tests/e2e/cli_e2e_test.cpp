@@ -1,0 +1,89 @@
+// The `bandoso` program's contract: help for every command, exit codes 0/1/2, and one clear error
+// line on stderr naming the file, record or key at fault.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bandoso::testing {
+
+namespace {
+int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+}  // namespace
+
+TEST(CliE2E, HelpExplainsEveryCommand) {
+  const auto top = run_command({BANDOSO_BINARY, "--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* command : {"demo", "import", "serve", "seed", "geocode", "check-config"}) {
+    EXPECT_NE(top.out.find(command), std::string::npos) << command;
+    const auto help = run_command({BANDOSO_BINARY, command, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_NE(help.out.find("--"), std::string::npos) << command << " lists its flags";
+  }
+}
+
+TEST(CliE2E, UsageErrorsExit1) {
+  const auto none = run_command({BANDOSO_BINARY});
+  EXPECT_EQ(none.exit_code, 1);
+  const auto unknown = run_command({BANDOSO_BINARY, "import", "--db", "x.sqlite", "--layer", "communes", "--wat", "f"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(count_lines(unknown.err), 1) << unknown.err;
+}
+
+TEST(CliE2E, CheckConfigAcceptsTheBuiltInLayers) {
+  const auto r = run_command({BANDOSO_BINARY, "check-config"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ok: 8 layer definitions"), std::string::npos) << r.out;
+}
+
+TEST(CliE2E, UnknownLayerKeyIsOneLineNamingFileAndKey) {
+  TempDir dir;
+  std::ofstream(dir / "schools.yaml") << "name: schools\ntitle: Trường học\ngeometry: point\nkey: [id]\ncolor: red\n"
+                                         "attributes: [{name: id, type: text, required: true}]\n";
+  const auto r = run_command({BANDOSO_BINARY, "check-config", "--layers-dir", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find((dir / "schools.yaml").string() + ": color: unknown key"), std::string::npos) << r.err;
+}
+
+TEST(CliE2E, MissingSourceFileIsOneLineNamingIt) {
+  TempDir dir;
+  const auto r = run_command({BANDOSO_BINARY, "import", "--db", (dir / "d.sqlite").string(), "--layer", "communes",
+                              (dir / "nowhere.geojson").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("nowhere.geojson"), std::string::npos) << r.err;
+}
+
+TEST(CliE2E, DatabaseOfAnotherSchemaVersionIsRefused) {
+  TempDir dir;
+  const std::string db = (dir / "old.sqlite").string();
+  std::ofstream(dir / "c.geojson")
+      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"A","type":"Xã","full_name":"Xã A"},)"
+         R"("geometry":{"type":"Polygon","coordinates":[[[105.6,18.6],[105.7,18.6],[105.7,18.7],[105.6,18.6]]]}}]})";
+  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()}).exit_code, 0);
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(handle, "UPDATE schema_version SET version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(handle);
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{BANDOSO_BINARY, "serve", "--db", db, "--port", "0"},
+        std::vector<std::string>{BANDOSO_BINARY, "geocode", "--db", db, "Xã A"}}) {
+    const auto r = run_command(argv);
+    EXPECT_NE(r.exit_code, 0) << argv[1];
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("schema version 7, this bandoso needs version 1"), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliE2E, UnknownLayerIsOneLine) {
+  TempDir dir;
+  const auto r = run_command({BANDOSO_BINARY, "import", "--db", (dir / "d.sqlite").string(), "--layer", "roads", "x.geojson"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown layer 'roads'"), std::string::npos) << r.err;
+}
+
+}  // namespace bandoso::testing

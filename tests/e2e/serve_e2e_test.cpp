@@ -1,0 +1,80 @@
+// End to end: `bandoso import` builds a small database from GeoJSON, `bandoso serve` answers on an
+// ephemeral port, and a plain HTTP client checks /health, a tile and a search.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/png.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bandoso::testing {
+
+namespace {
+
+const char* const kCommunes = R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"16681","name":"Thành Vinh","type":"Phường","full_name":"Phường Thành Vinh"},
+ "geometry":{"type":"Polygon","coordinates":[[[105.64,18.65],[105.68,18.65],[105.68,18.69],[105.64,18.69],[105.64,18.65]]]}},
+{"type":"Feature","properties":{"code":"16690","name":"Trường Vinh","type":"Phường","full_name":"Phường Trường Vinh"},
+ "geometry":{"type":"Polygon","coordinates":[[[105.68,18.65],[105.72,18.65],[105.72,18.69],[105.68,18.69],[105.68,18.65]]]}}]})";
+
+class ServeE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir / "communes.geojson") << kCommunes;
+    const auto result = run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "communes.geojson").string()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+  TempDir dir;
+  std::string db = (dir / "e2e.sqlite").string();
+};
+
+}  // namespace
+
+TEST_F(ServeE2E, HealthTileAndSearchOverHttp) {
+  ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
+  ASSERT_GT(server.port(), 0) << server.first_line();
+
+  const HttpResponse health = http_get(server.port(), "/health");
+  ASSERT_EQ(health.status, 200) << health.body;
+  const auto body = nlohmann::json::parse(health.body);
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_EQ(body["schema_version"], 1);
+  EXPECT_EQ(body["data_version"], 1);
+  EXPECT_EQ(body["layers"]["communes"], 2);
+  EXPECT_EQ(body["bbox"], (nlohmann::json{105.64, 18.65, 105.72, 18.69}));
+
+  HttpResponse tile = http_get(server.port(), "/tiles/communes/13/6500/3662.png");
+  ASSERT_EQ(tile.status, 200) << tile.body;
+  EXPECT_EQ(tile.headers["content-type"], "image/png");
+  EXPECT_FALSE(tile.headers["etag"].empty());
+  const DecodedPng png = decode_png(tile.body);
+  ASSERT_TRUE(png.ok);
+  EXPECT_EQ(png.width, 256u);
+  EXPECT_EQ(png.height, 256u);
+  EXPECT_GT(png.painted_pixels(), 1000u) << "a tile over the wards is not blank";
+
+  const HttpResponse search = http_get(server.port(), "/search?q=Ph%C6%B0%E1%BB%9Dng%20Th%C3%A0nh%20Vinh");
+  ASSERT_EQ(search.status, 200) << search.body;
+  const auto results = nlohmann::json::parse(search.body);
+  ASSERT_EQ(results.size(), 1u) << search.body;
+  EXPECT_EQ(results[0]["place_id"], "communes:16681");
+
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST_F(ServeE2E, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
+  ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
+  for (const char* target : {"/tiles/communes/99/0/0.png", "/tiles/communes/a/b/c.png", "/search", "/search?q=%FF%FE",
+                             "/tiles/nope/1/0/0.png", "/no/such/path"}) {
+    const HttpResponse r = http_get(server.port(), target);
+    EXPECT_GE(r.status, 400) << target;
+    EXPECT_LT(r.status, 500) << target << ": " << r.body;
+    EXPECT_NO_THROW((void)nlohmann::json::parse(r.body).at("error").at("message")) << target << ": " << r.body;
+  }
+  EXPECT_EQ(http_get(server.port(), "/health").status, 200);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+}  // namespace bandoso::testing

@@ -1,0 +1,112 @@
+#include "tileserver/raster_renderer.hpp"
+
+#include <mapnik/agg_renderer.hpp>
+#include <mapnik/datasource_cache.hpp>
+#include <mapnik/font_engine_freetype.hpp>
+#include <mapnik/image.hpp>
+#include <mapnik/image_util.hpp>
+#include <mapnik/layer.hpp>
+#include <mapnik/load_map.hpp>
+#include <mapnik/map.hpp>
+#include <mapnik/params.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <mutex>
+
+#include "layers/core/error.hpp"
+
+namespace bandoso::tiles {
+
+namespace {
+constexpr const char* kPluginDir = "/usr/lib/mapnik/3.1/input";
+constexpr const char* kFontDir = "/usr/share/fonts/truetype/noto";
+constexpr const char* kFontFace = "Noto Sans Regular";
+// Scale denominator of zoom 0 for 256-pixel tiles at 0.28 mm per pixel (OGC).
+constexpr double kScaleDenominatorZoom0 = 559082264.028;
+
+double max_scale_denominator_for_zoom(int zoom) { return kScaleDenominatorZoom0 / std::pow(2.0, zoom) * 1.5; }
+}  // namespace
+
+void init_mapnik() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mapnik::datasource_cache::instance().register_datasources(kPluginDir);
+    mapnik::freetype_engine::register_fonts(kFontDir, true);
+  });
+}
+
+std::string default_style_xml(const layers::LayerDef& layer) {
+  using layers::GeometryType;
+  const layers::StyleDef& s = layer.style;
+  std::string rules;
+  const bool area = layer.geometry == GeometryType::polygon || layer.geometry == GeometryType::multipolygon;
+  const bool point = layer.geometry == GeometryType::point || layer.geometry == GeometryType::multipoint;
+  if (area && !s.fill.empty()) {
+    rules += fmt::format(R"(<PolygonSymbolizer fill="{}" fill-opacity="{}"/>)", s.fill, s.fill_opacity);
+  }
+  if (point) {
+    rules += fmt::format(R"(<MarkersSymbolizer fill="{}" stroke="{}" stroke-width="{}" width="{}" height="{}" allow-overlap="true"/>)",
+                         s.fill.empty() ? "#d0453b" : s.fill, s.stroke.empty() ? "#ffffff" : s.stroke, s.stroke_width,
+                         s.point_size, s.point_size);
+  } else if (!s.stroke.empty() || s.fill.empty()) {
+    rules += fmt::format(R"(<LineSymbolizer stroke="{}" stroke-width="{}"/>)", s.stroke.empty() ? "#555555" : s.stroke,
+                         s.stroke_width);
+  }
+  std::string label_rule;
+  if (!s.label.empty()) {
+    const std::string placement = area ? "interior" : (point ? "point" : "line");
+    label_rule = fmt::format(
+        R"(<Rule><MaxScaleDenominator>{}</MaxScaleDenominator><TextSymbolizer face-name="{}" size="11" fill="#2b2b2b" halo-fill="#ffffff" halo-radius="1.5" placement="{}"{}>[{}]</TextSymbolizer></Rule>)",
+        max_scale_denominator_for_zoom(s.label_min_zoom), kFontFace, placement, point ? R"( dy="-7")" : "", s.label);
+  }
+  return fmt::format(
+      R"(<?xml version="1.0" encoding="utf-8"?>
+<Map srs="epsg:3857" background-color="transparent">
+  <Style name="{0}"><Rule>{1}</Rule>{2}</Style>
+  <Layer name="{0}" srs="epsg:4326"><StyleName>{0}</StyleName></Layer>
+</Map>)",
+      layer.name, rules, label_rule);
+}
+
+struct RasterRenderer::Impl {
+  mapnik::Map map;
+};
+
+RasterRenderer::RasterRenderer(const std::string& style_xml, const layers::Store& store) : impl_(std::make_unique<Impl>()) {
+  init_mapnik();
+  try {
+    mapnik::load_map_string(impl_->map, style_xml, true);
+    for (mapnik::layer& layer : impl_->map.layers()) {
+      mapnik::parameters params;
+      for (const auto& [key, value] : store.mapnik_datasource(layer.name())) params[key] = value;
+      layer.set_datasource(mapnik::datasource_cache::instance().create(params));
+    }
+  } catch (const bandoso::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::render_failure, fmt::format("cannot build the Mapnik map: {}", e.what()));
+  }
+  // Room for labels and symbols that straddle the tile edge.
+  impl_->map.set_buffer_size(64);
+}
+
+RasterRenderer::~RasterRenderer() = default;
+
+std::string RasterRenderer::render_png(const layers::TileId& tile, int size, double scale) {
+  const layers::BBox b = layers::tile_bounds_mercator(tile);
+  try {
+    impl_->map.resize(static_cast<unsigned>(size), static_cast<unsigned>(size));
+    impl_->map.zoom_to_box(mapnik::box2d<double>(b.west, b.south, b.east, b.north));
+    mapnik::image_rgba8 image(size, size);
+    mapnik::agg_renderer<mapnik::image_rgba8> renderer(impl_->map, image, scale);
+    renderer.apply();
+    return mapnik::save_to_string(image, "png8:m=h");
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::render_failure,
+                fmt::format("tile {}/{}/{} could not be rendered: {}", tile.z, tile.x, tile.y, e.what()));
+  }
+}
+
+}  // namespace bandoso::tiles
