@@ -2,6 +2,7 @@
 #   make run   — install what is missing, build, generate and import the demo province, serve on :8080
 #   make test  — install what is missing, build, run every test, then again under ASan+UBSan
 SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := run
 
 PORT ?= 8080

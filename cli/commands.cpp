@@ -42,8 +42,9 @@ void add_demo_command(CLI::App& app) {
     double scale = 1.0;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("demo", "Write a synthetic demo province (Shapefile in VN-2000 with TCVN3 text, "
-                                             "GeoPackage, GeoJSON, CSV) for the import");
+  CLI::App* cmd = app.add_subcommand("demo",
+                                     "Write a synthetic demo province (Shapefile in VN-2000 with TCVN3 text, "
+                                     "GeoPackage, GeoJSON, CSV) for the import");
   cmd->add_option("--out", args->out, "Directory to write the files into (created if missing)")->required();
   cmd->add_option("--seed", args->seed, "Random seed: the same seed gives the same files")->capture_default_str();
   cmd->add_option("--scale", args->scale, "Size factor: 1 ≈ 50,000 features; about 40 gives 1,000,000+ addresses")
@@ -66,16 +67,19 @@ void add_import_command(CLI::App& app) {
     std::vector<std::string> sources;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("import", "Import source files (anything GDAL opens) into one layer of the store; "
-                                               "the previous content stays until the new one is complete");
+  CLI::App* cmd = app.add_subcommand("import",
+                                     "Import source files (anything GDAL opens) into one layer of the store; "
+                                     "the previous content stays until the new one is complete");
   cmd->add_option("--db", args->db, "Database file (created if missing)")->required();
-  cmd->add_option("--layer", args->layer, "Layer to fill: communes, old_communes, old_districts, commune_mapping, "
-                                          "streets, addresses, parcels, land_use_codes or a department's layer")
+  cmd->add_option("--layer", args->layer,
+                  "Layer to fill: communes, old_communes, old_districts, commune_mapping, "
+                  "streets, addresses, parcels, land_use_codes or a department's layer")
       ->required();
   cmd->add_option("--layers-dir", args->layers_dir, "Directory of layer definitions (default: the built-in layers/)");
   cmd->add_option("--mapping", args->mapping, "YAML mapping of source fields to attributes (see data-import/presets/)");
   cmd->add_option("--source-crs", args->source_crs, "CRS of sources without a .prj, e.g. EPSG:9208 or a PROJ string");
-  cmd->add_option("--helmert", args->helmert, "VN-2000 Helmert sign convention: vn-common (what Vietnamese data uses) or epsg")
+  cmd->add_option("--helmert", args->helmert,
+                  "VN-2000 Helmert sign convention: vn-common (what Vietnamese data uses) or epsg")
       ->check(CLI::IsMember({"vn-common", "epsg"}))
       ->capture_default_str();
   cmd->add_option("--encoding", args->encoding, "Text encoding of the source: auto, utf-8, tcvn3 or cp1258")
@@ -113,7 +117,9 @@ void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve tiles, search and health over HTTP");
   cmd->add_option("--db", args->db, "Database file written by `bandoso import`")->required();
-  cmd->add_option("--port", args->port, "TCP port (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--port", args->port, "TCP port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
   on_run(cmd, [args] {
     auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
@@ -132,8 +138,8 @@ void add_serve_command(CLI::App& app) {
     const std::string base = fmt::format("http://localhost:{}", server.port());
     std::cout << fmt::format("bandoso: serving {} (data version {}) on {}\n", args->db, store->data_version(), base);
     std::cout << fmt::format("  health:   {}/health\n", base);
-    std::cout << fmt::format("  tiles:    {}/tiles/communes/{{z}}/{{x}}/{{y}}.png  (e.g. {}/tiles/communes/12/3250/1831.png)\n",
-                             base, base);
+    std::cout << fmt::format(
+        "  tiles:    {}/tiles/communes/{{z}}/{{x}}/{{y}}.png  (e.g. {}/tiles/communes/12/3250/1831.png)\n", base, base);
     std::cout << fmt::format("  geocoder: {}/search?q=Phường%20Thành%20Vinh\n", base);
     std::cout << fmt::format("  map:      {}/map\n", base) << std::flush;
     int received = 0;
@@ -149,14 +155,16 @@ void add_seed_command(CLI::App& app) {
     int threads = 2;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("seed", "Pre-render tiles into the tile cache (arrives with the tile cache, issue 4)");
+  CLI::App* cmd =
+      app.add_subcommand("seed", "Pre-render tiles into the tile cache (arrives with the tile cache, issue 4)");
   cmd->add_option("--tileset", args->tileset, "Tileset to seed")->required();
   cmd->add_option("--zoom", args->zoom, "Zoom range, e.g. 10-17")->required();
   cmd->add_option("--bbox", args->bbox, "W,S,E,N in degrees");
   cmd->add_option("--commune", args->commune, "Seed the area of one commune (code)");
   cmd->add_option("--threads", args->threads, "Render threads");
   on_run(cmd, [] {
-    throw Error(ErrorCode::unavailable, "seed: there is no tile cache to fill yet; it arrives with the tile cache (issue 4)");
+    throw Error(ErrorCode::unavailable,
+                "seed: there is no tile cache to fill yet; it arrives with the tile cache (issue 4)");
   });
 }
 
@@ -176,8 +184,8 @@ void add_geocode_command(CLI::App& app) {
     const auto places = geocoder.search(args->query, args->limit);
     if (places.empty()) std::cout << "no result\n";
     for (const auto& p : places) {
-      std::cout << fmt::format("{:.7f},{:.7f}  {}  [{} {}, {}, confidence {:.2f}]\n", p.lat, p.lon, p.display_name, p.layer,
-                               p.id, p.match_type, p.confidence);
+      std::cout << fmt::format("{:.7f},{:.7f}  {}  [{} {}, {}, confidence {:.2f}]\n", p.lat, p.lon, p.display_name,
+                               p.layer, p.id, p.match_type, p.confidence);
     }
   });
 }
@@ -188,8 +196,9 @@ void add_check_config_command(CLI::App& app) {
     std::vector<std::string> mappings;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("check-config", "Check the layer definitions (and mapping files): unknown keys and "
-                                                     "type mistakes are reported with file and key");
+  CLI::App* cmd = app.add_subcommand("check-config",
+                                     "Check the layer definitions (and mapping files): unknown keys and "
+                                     "type mistakes are reported with file and key");
   cmd->add_option("--layers-dir", args->layers_dir, "Directory of layer definitions (default: the built-in layers/)");
   cmd->add_option("--mapping", args->mappings, "Mapping files to check against their layer");
   on_run(cmd, [args] {

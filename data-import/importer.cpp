@@ -29,7 +29,6 @@
 #include "layers/core/error.hpp"
 #include "layers/core/vntext.hpp"
 
-
 namespace bandoso::data_import {
 
 namespace fs = std::filesystem;

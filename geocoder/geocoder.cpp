@@ -26,7 +26,8 @@ LabelPoint label_point(const std::string& wkb) {
   if (wkb.empty()) return result;
   GEOSContextHandle_t ctx = GEOS_init_r();
   GEOSWKBReader* reader = GEOSWKBReader_create_r(ctx);
-  GEOSGeometry* geometry = GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
+  GEOSGeometry* geometry =
+      GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
   if (geometry != nullptr) {
     if (GEOSGeometry* point = GEOSPointOnSurface_r(ctx, geometry)) {
       GEOSGeomGetX_r(ctx, point, &result.lon);
@@ -113,8 +114,8 @@ std::shared_ptr<const Geocoder::Index> Geocoder::current_index() {
     });
   }
   const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  std::clog << fmt::format("geocoder: index of data version {} built in {:.1f} ms ({} units, {} former names)\n", version,
-                           elapsed, index->units.size(), index->former.size());
+  std::clog << fmt::format("geocoder: index of data version {} built in {:.1f} ms ({} units, {} former names)\n",
+                           version, elapsed, index->units.size(), index->former.size());
   index_ = std::move(index);
   return index_;
 }

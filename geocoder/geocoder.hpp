@@ -18,17 +18,17 @@ namespace bandoso::geocoder {
 inline constexpr std::size_t kMaxQueryBytes = 256;
 
 struct Place {
-  std::string layer;         // "communes", ...
-  std::string id;            // the feature's key
-  std::string name;          // e.g. "Phường Thành Vinh"
+  std::string layer;  // "communes", ...
+  std::string id;     // the feature's key
+  std::string name;   // e.g. "Phường Thành Vinh"
   std::string display_name;  // the name with its context, e.g. "..., (trước đây: Phường Hưng Bình, Thành phố Vinh)"
-  std::string type;          // "Phường", "Xã"
-  std::string former_name;   // set when the query named a former unit
-  double lon = 0;            // a point inside the unit
+  std::string type;         // "Phường", "Xã"
+  std::string former_name;  // set when the query named a former unit
+  double lon = 0;           // a point inside the unit
   double lat = 0;
   layers::BBox bbox;
-  double confidence = 0;     // 0..1
-  std::string match_type;    // exact, old-name
+  double confidence = 0;   // 0..1
+  std::string match_type;  // exact, old-name
 };
 
 class Geocoder {

@@ -16,8 +16,8 @@ namespace bandoso::http {
 
 struct Request {
   std::string method = "GET";
-  std::string path;                          // without the query string
-  std::map<std::string, std::string> query;  // decoded
+  std::string path;                            // without the query string
+  std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 

@@ -88,7 +88,8 @@ Response Api::handle(const Request& request) const noexcept {
 
 Response Api::route(const Request& request) const {
   if (request.method != "GET" && request.method != "HEAD") {
-    Response r = error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));
+    Response r =
+        error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
@@ -136,7 +137,8 @@ Response Api::health() const {
                         {"bbox", bbox_json(all)}});
 }
 
-Response Api::tile(const std::string& tileset, const std::string& z, const std::string& x, const std::string& file) const {
+Response Api::tile(const std::string& tileset, const std::string& z, const std::string& x,
+                   const std::string& file) const {
   const std::size_t dot = file.find('.');
   if (dot == std::string::npos) throw NotFoundError(fmt::format("tile '{}' has no format suffix such as .png", file));
   const layers::TileId id{static_cast<int>(layers::parse_tile_number(z, "z")), layers::parse_tile_number(x, "x"),

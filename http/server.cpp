@@ -36,7 +36,8 @@ class NamedHeader : public P::Http::Header::Header {
 };
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
@@ -70,8 +71,8 @@ class Handler : public P::Http::Handler {
       // Pistache 0.0.5 pre-sets "Connection: Close" for HTTP/1.1 requests without a Connection header,
       // although 1.1 means keep-alive; keep the connection unless the client asked to close it.
       const auto asked = request.headers().tryGet<P::Http::Header::Connection>();
-      const bool close = asked ? asked->control() == P::Http::ConnectionControl::Close
-                               : request.version() != P::Http::Version::Http11;
+      const bool close =
+          asked ? asked->control() == P::Http::ConnectionControl::Close : request.version() != P::Http::Version::Http11;
       if (!close) {
         headers.remove<P::Http::Header::Connection>();
         headers.add<P::Http::Header::Connection>(P::Http::ConnectionControl::KeepAlive);
@@ -94,7 +95,8 @@ class Handler : public P::Http::Handler {
 
   void onTimeout(const P::Http::Request& /*request*/, P::Http::ResponseWriter writer) override {
     writer.headers().add<P::Http::Header::Connection>(P::Http::ConnectionControl::Close);
-    writer.send(P::Http::Code::Request_Timeout, R"({"error":{"code":"timeout","message":"request not completed in time"}})",
+    writer.send(P::Http::Code::Request_Timeout,
+                R"({"error":{"code":"timeout","message":"request not completed in time"}})",
                 P::Http::Mime::MediaType::fromString("application/json"));
   }
 
@@ -110,7 +112,8 @@ struct Server::Impl {
   std::shared_ptr<P::Http::Endpoint> endpoint;
 };
 
-Server::Server(const Api& api, ServerOptions options) : impl_(std::make_unique<Impl>(Impl{api, std::move(options), nullptr})) {}
+Server::Server(const Api& api, ServerOptions options)
+    : impl_(std::make_unique<Impl>(Impl{api, std::move(options), nullptr})) {}
 
 Server::~Server() { stop(); }
 
@@ -132,7 +135,9 @@ void Server::start() {
   }
 }
 
-std::uint16_t Server::port() const { return impl_->endpoint ? static_cast<std::uint16_t>(impl_->endpoint->getPort()) : 0; }
+std::uint16_t Server::port() const {
+  return impl_->endpoint ? static_cast<std::uint16_t>(impl_->endpoint->getPort()) : 0;
+}
 
 void Server::stop() {
   if (impl_->endpoint) {

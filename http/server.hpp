@@ -22,7 +22,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  void start();                       // returns at once; serves on background threads
+  void start();                              // returns at once; serves on background threads
   [[nodiscard]] std::uint16_t port() const;  // the bound port (useful with port 0)
   void stop();
 

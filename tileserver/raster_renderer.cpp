@@ -47,9 +47,10 @@ std::string default_style_xml(const layers::LayerDef& layer) {
     rules += fmt::format(R"(<PolygonSymbolizer fill="{}" fill-opacity="{}"/>)", s.fill, s.fill_opacity);
   }
   if (point) {
-    rules += fmt::format(R"(<MarkersSymbolizer fill="{}" stroke="{}" stroke-width="{}" width="{}" height="{}" allow-overlap="true"/>)",
-                         s.fill.empty() ? "#d0453b" : s.fill, s.stroke.empty() ? "#ffffff" : s.stroke, s.stroke_width,
-                         s.point_size, s.point_size);
+    rules += fmt::format(
+        R"(<MarkersSymbolizer fill="{}" stroke="{}" stroke-width="{}" width="{}" height="{}" allow-overlap="true"/>)",
+        s.fill.empty() ? "#d0453b" : s.fill, s.stroke.empty() ? "#ffffff" : s.stroke, s.stroke_width, s.point_size,
+        s.point_size);
   } else if (!s.stroke.empty() || s.fill.empty()) {
     rules += fmt::format(R"(<LineSymbolizer stroke="{}" stroke-width="{}"/>)", s.stroke.empty() ? "#555555" : s.stroke,
                          s.stroke_width);
@@ -74,7 +75,8 @@ struct RasterRenderer::Impl {
   mapnik::Map map;
 };
 
-RasterRenderer::RasterRenderer(const std::string& style_xml, const layers::Store& store) : impl_(std::make_unique<Impl>()) {
+RasterRenderer::RasterRenderer(const std::string& style_xml, const layers::Store& store)
+    : impl_(std::make_unique<Impl>()) {
   init_mapnik();
   try {
     mapnik::load_map_string(impl_->map, style_xml, true);

@@ -41,7 +41,8 @@ std::unique_ptr<RasterRenderer> TileService::acquire(const std::string& tileset,
   return std::make_unique<RasterRenderer>(default_style_xml(*layer), store_);
 }
 
-void TileService::release(const std::string& tileset, std::int64_t data_version, std::unique_ptr<RasterRenderer> renderer) {
+void TileService::release(const std::string& tileset, std::int64_t data_version,
+                          std::unique_ptr<RasterRenderer> renderer) {
   std::lock_guard lock(mutex_);
   if (data_version == pool_version_) idle_[tileset].push_back(std::move(renderer));
 }

@@ -76,7 +76,8 @@ class Reader {
  public:
   explicit Reader(std::string origin) : origin_(std::move(origin)) {}
 
-  void only_keys(const YAML::Node& map, const std::string& path, std::initializer_list<std::string_view> allowed) const {
+  void only_keys(const YAML::Node& map, const std::string& path,
+                 std::initializer_list<std::string_view> allowed) const {
     if (!map.IsMap()) throw ConfigError(origin_, path.empty() ? "(top level)" : path, "expected a mapping");
     for (const auto& entry : map) {
       const auto key = entry.first.as<std::string>();
@@ -88,8 +89,8 @@ class Reader {
     }
   }
 
-  [[nodiscard]] std::string text(const YAML::Node& map, const std::string& path, const std::string& key,
-                                 bool required, const std::string& fallback = "") const {
+  [[nodiscard]] std::string text(const YAML::Node& map, const std::string& path, const std::string& key, bool required,
+                                 const std::string& fallback = "") const {
     const YAML::Node node = map[key];
     if (!node) {
       if (required) throw ConfigError(origin_, join(path, key), "missing required key");
@@ -113,7 +114,8 @@ class Reader {
     }
   }
 
-  [[nodiscard]] bool boolean(const YAML::Node& map, const std::string& path, const std::string& key, bool fallback) const {
+  [[nodiscard]] bool boolean(const YAML::Node& map, const std::string& path, const std::string& key,
+                             bool fallback) const {
     const YAML::Node node = map[key];
     if (!node) return fallback;
     try {
@@ -143,7 +145,8 @@ void check_colour(const Reader& r, const std::string& value, const std::string& 
 StyleDef parse_style(const Reader& r, const YAML::Node& node) {
   StyleDef style;
   if (!node) return style;
-  r.only_keys(node, "style", {"fill", "fill_opacity", "stroke", "stroke_width", "point_size", "label", "label_min_zoom"});
+  r.only_keys(node, "style",
+              {"fill", "fill_opacity", "stroke", "stroke_width", "point_size", "label", "label_min_zoom"});
   style.fill = r.text(node, "style", "fill", false);
   style.stroke = r.text(node, "style", "stroke", false);
   check_colour(r, style.fill, "style.fill");
@@ -163,7 +166,8 @@ std::string_view to_string(GeometryType type) { return enum_name(kGeometryTypes,
 std::string_view to_string(Access access) { return enum_name(kAccess, access); }
 
 const AttributeDef* LayerDef::find_attribute(std::string_view attribute) const {
-  const auto it = std::find_if(attributes.begin(), attributes.end(), [&](const auto& a) { return a.name == attribute; });
+  const auto it =
+      std::find_if(attributes.begin(), attributes.end(), [&](const auto& a) { return a.name == attribute; });
   return it == attributes.end() ? nullptr : &*it;
 }
 
@@ -195,9 +199,12 @@ LayerDef parse_layer_definition(std::string_view yaml_text, const std::string& o
   layer.origin = origin;
   layer.name = r.text(root, "", "name", true);
   if (!valid_identifier(layer.name)) {
-    throw ConfigError(origin, "name", fmt::format("'{}' must be lower-case letters, digits and _ (starting with a letter)", layer.name));
+    throw ConfigError(
+        origin, "name",
+        fmt::format("'{}' must be lower-case letters, digits and _ (starting with a letter)", layer.name));
   }
-  if (reserved_name(layer.name)) throw ConfigError(origin, "name", fmt::format("'{}' is reserved by the store", layer.name));
+  if (reserved_name(layer.name))
+    throw ConfigError(origin, "name", fmt::format("'{}' is reserved by the store", layer.name));
   layer.title = r.text(root, "", "title", true);
   layer.title_en = r.text(root, "", "title_en", false, layer.title);
   layer.description = r.text(root, "", "description", false);
@@ -227,12 +234,15 @@ LayerDef parse_layer_definition(std::string_view yaml_text, const std::string& o
   }
 
   const YAML::Node key = root["key"];
-  if (!key || !key.IsSequence() || key.size() == 0) throw ConfigError(origin, "key", "expected a list of attribute names");
+  if (!key || !key.IsSequence() || key.size() == 0)
+    throw ConfigError(origin, "key", "expected a list of attribute names");
   for (std::size_t i = 0; i < key.size(); ++i) {
     const auto name = key[i].as<std::string>();
     const AttributeDef* a = layer.find_attribute(name);
-    if (a == nullptr) throw ConfigError(origin, fmt::format("key[{}]", i), fmt::format("'{}' is not an attribute", name));
-    if (!a->required) throw ConfigError(origin, fmt::format("key[{}]", i), fmt::format("key attribute '{}' must be required", name));
+    if (a == nullptr)
+      throw ConfigError(origin, fmt::format("key[{}]", i), fmt::format("'{}' is not an attribute", name));
+    if (!a->required)
+      throw ConfigError(origin, fmt::format("key[{}]", i), fmt::format("key attribute '{}' must be required", name));
     layer.key.push_back(name);
   }
 
@@ -241,7 +251,8 @@ LayerDef parse_layer_definition(std::string_view yaml_text, const std::string& o
     layer.min_zoom = r.number<int>(zoom, "zoom", "min", layer.min_zoom);
     layer.max_zoom = r.number<int>(zoom, "zoom", "max", layer.max_zoom);
     if (layer.min_zoom < 0 || layer.max_zoom > 22 || layer.min_zoom > layer.max_zoom) {
-      throw ConfigError(origin, "zoom", fmt::format("need 0 <= min <= max <= 22, got {}..{}", layer.min_zoom, layer.max_zoom));
+      throw ConfigError(origin, "zoom",
+                        fmt::format("need 0 <= min <= max <= 22, got {}..{}", layer.min_zoom, layer.max_zoom));
     }
   }
   layer.style = parse_style(r, root["style"]);
@@ -264,14 +275,21 @@ nlohmann::json to_json(const LayerDef& layer) {
                           {"title", a.title}});
   }
   const StyleDef& s = layer.style;
-  nlohmann::json style{{"fill_opacity", s.fill_opacity}, {"stroke_width", s.stroke_width}, {"point_size", s.point_size},
+  nlohmann::json style{{"fill_opacity", s.fill_opacity},
+                       {"stroke_width", s.stroke_width},
+                       {"point_size", s.point_size},
                        {"label_min_zoom", s.label_min_zoom}};
   if (!s.fill.empty()) style["fill"] = s.fill;
   if (!s.stroke.empty()) style["stroke"] = s.stroke;
   if (!s.label.empty()) style["label"] = s.label;
-  return {{"name", layer.name},           {"title", layer.title},       {"title_en", layer.title_en},
-          {"description", layer.description}, {"geometry", to_string(layer.geometry)}, {"key", layer.key},
-          {"zoom", {{"min", layer.min_zoom}, {"max", layer.max_zoom}}}, {"attributes", attributes},
+  return {{"name", layer.name},
+          {"title", layer.title},
+          {"title_en", layer.title_en},
+          {"description", layer.description},
+          {"geometry", to_string(layer.geometry)},
+          {"key", layer.key},
+          {"zoom", {{"min", layer.min_zoom}, {"max", layer.max_zoom}}},
+          {"attributes", attributes},
           {"style", style}};
 }
 
@@ -305,7 +323,8 @@ Catalogue Catalogue::load_directory(const std::filesystem::path& directory) {
     text << in.rdbuf();
     LayerDef layer = parse_layer_definition(text.str(), file.string());
     if (layer.name != file.stem().string()) {
-      throw ConfigError(file.string(), "name", fmt::format("'{}' must match the file name '{}'", layer.name, file.stem().string()));
+      throw ConfigError(file.string(), "name",
+                        fmt::format("'{}' must match the file name '{}'", layer.name, file.stem().string()));
     }
     layers.push_back(std::move(layer));
   }

@@ -31,18 +31,18 @@ struct AttributeDef {
 
 // How a layer is drawn when no hand-written Mapnik style names it.
 struct StyleDef {
-  std::string fill;             // "#rrggbb" or empty
+  std::string fill;  // "#rrggbb" or empty
   double fill_opacity = 0.5;
-  std::string stroke;           // "#rrggbb" or empty
+  std::string stroke;  // "#rrggbb" or empty
   double stroke_width = 1.0;
   double point_size = 6.0;
-  std::string label;            // attribute to label with, or empty
+  std::string label;  // attribute to label with, or empty
   int label_min_zoom = 0;
 };
 
 struct LayerDef {
-  std::string name;          // [a-z][a-z0-9_]*; also the store's table name
-  std::string title;         // Vietnamese
+  std::string name;   // [a-z][a-z0-9_]*; also the store's table name
+  std::string title;  // Vietnamese
   std::string title_en;
   std::string description;
   GeometryType geometry = GeometryType::none;
@@ -51,7 +51,7 @@ struct LayerDef {
   int min_zoom = 0;
   int max_zoom = 22;
   StyleDef style;
-  std::string origin;        // the file it came from, for messages
+  std::string origin;  // the file it came from, for messages
 
   [[nodiscard]] const AttributeDef* find_attribute(std::string_view attribute) const;
   [[nodiscard]] std::size_t attribute_index(std::string_view attribute) const;  // throws NotFoundError

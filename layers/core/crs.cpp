@@ -33,8 +33,9 @@ std::string vn2000_towgs84(HelmertConvention convention) {
 }
 
 std::string vn2000_tm3_proj(double central_meridian_deg, HelmertConvention convention) {
-  return fmt::format("+proj=tmerc +lat_0=0 +lon_0={} +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +towgs84={} +units=m +no_defs",
-                     central_meridian_deg, vn2000_towgs84(convention));
+  return fmt::format(
+      "+proj=tmerc +lat_0=0 +lon_0={} +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +towgs84={} +units=m +no_defs",
+      central_meridian_deg, vn2000_towgs84(convention));
 }
 
 std::string vn2000_utm_proj(int zone, HelmertConvention convention) {

@@ -24,7 +24,7 @@ enum class ErrorCode {
 struct ErrorInfo {
   std::string_view name;  // stable identifier used in JSON answers
   int http_status;
-  int exit_code;          // 1: bad input or usage; 2: runtime failure
+  int exit_code;                    // 1: bad input or usage; 2: runtime failure
   std::string_view public_message;  // what a client is told when the detail must stay private
 };
 

@@ -34,19 +34,27 @@ std::string_view sql_type(AttributeType type) {
 
 std::string_view spatialite_geometry_type(GeometryType type) {
   switch (type) {
-    case GeometryType::point: return "POINT";
-    case GeometryType::linestring: return "LINESTRING";
-    case GeometryType::polygon: return "POLYGON";
-    case GeometryType::multipoint: return "MULTIPOINT";
-    case GeometryType::multilinestring: return "MULTILINESTRING";
-    case GeometryType::multipolygon: return "MULTIPOLYGON";
-    case GeometryType::none: break;
+    case GeometryType::point:
+      return "POINT";
+    case GeometryType::linestring:
+      return "LINESTRING";
+    case GeometryType::polygon:
+      return "POLYGON";
+    case GeometryType::multipoint:
+      return "MULTIPOINT";
+    case GeometryType::multilinestring:
+      return "MULTILINESTRING";
+    case GeometryType::multipolygon:
+      return "MULTIPOLYGON";
+    case GeometryType::none:
+      break;
   }
   return "GEOMETRY";
 }
 
 bool is_multi(GeometryType type) {
-  return type == GeometryType::multipoint || type == GeometryType::multilinestring || type == GeometryType::multipolygon;
+  return type == GeometryType::multipoint || type == GeometryType::multilinestring ||
+         type == GeometryType::multipolygon;
 }
 
 // RAII over one prepared statement.
@@ -98,10 +106,14 @@ class Statement {
 
   [[nodiscard]] Value value(int column) const {
     switch (sqlite3_column_type(stmt_, column)) {
-      case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, column));
-      case SQLITE_FLOAT: return sqlite3_column_double(stmt_, column);
-      case SQLITE_TEXT: return text(column);
-      default: return std::monostate{};
+      case SQLITE_INTEGER:
+        return static_cast<std::int64_t>(sqlite3_column_int64(stmt_, column));
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt_, column);
+      case SQLITE_TEXT:
+        return text(column);
+      default:
+        return std::monostate{};
     }
   }
   [[nodiscard]] std::string text(int column) const {
@@ -178,8 +190,7 @@ class SpatialiteStore final : public Store {
     if (!exists && mode != OpenMode::create) {
       throw Error(ErrorCode::file_not_found, fmt::format("{}: database not found", file.string()));
     }
-    const int flags = mode == OpenMode::read_only ? SQLITE_OPEN_READONLY
-                                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    const int flags = mode == OpenMode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(file.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
       const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -252,14 +263,16 @@ class SpatialiteStore final : public Store {
     return BBox{s.real(0), s.real(1), s.real(2), s.real(3)};
   }
 
-  void scan(const std::string& layer, bool with_geometry, const std::function<bool(const Feature&)>& visit) const override {
+  void scan(const std::string& layer, bool with_geometry,
+            const std::function<bool(const Feature&)>& visit) const override {
     const LayerDef def = required_layer(layer);
     std::lock_guard lock(mutex_);
     Statement s(db_, select_sql(def, with_geometry) + " ORDER BY fid");
     read_rows(s, def, with_geometry, visit);
   }
 
-  void scan_bbox(const std::string& layer, const BBox& bbox, const std::function<bool(const Feature&)>& visit) const override {
+  void scan_bbox(const std::string& layer, const BBox& bbox,
+                 const std::function<bool(const Feature&)>& visit) const override {
     const LayerDef def = required_layer(layer);
     if (def.geometry == GeometryType::none) throw BadRequestError(fmt::format("layer '{}' has no geometry", layer));
     std::lock_guard lock(mutex_);
@@ -277,13 +290,11 @@ class SpatialiteStore final : public Store {
 
   [[nodiscard]] MapnikDatasourceParams mapnik_datasource(const std::string& layer) const override {
     const LayerDef def = required_layer(layer);
-    if (def.geometry == GeometryType::none) throw BadRequestError(fmt::format("layer '{}' has no geometry to draw", layer));
-    MapnikDatasourceParams params{{"type", "sqlite"},
-                                  {"file", std::filesystem::absolute(path_).string()},
-                                  {"table", def.name},
-                                  {"geometry_field", "geom"},
-                                  {"key_field", "fid"},
-                                  {"wkb_format", "spatialite"},
+    if (def.geometry == GeometryType::none)
+      throw BadRequestError(fmt::format("layer '{}' has no geometry to draw", layer));
+    MapnikDatasourceParams params{{"type", "sqlite"},           {"file", std::filesystem::absolute(path_).string()},
+                                  {"table", def.name},          {"geometry_field", "geom"},
+                                  {"key_field", "fid"},         {"wkb_format", "spatialite"},
                                   {"use_spatial_index", "true"}};
     const BBox e = extent(layer);
     if (!e.empty()) params["extent"] = fmt::format("{},{},{},{}", e.west, e.south, e.east, e.north);
@@ -370,7 +381,8 @@ class SpatialiteStore final : public Store {
     return sql + " FROM " + sql_name(def.name);
   }
 
-  static void read_rows(Statement& s, const LayerDef& def, bool with_geometry, const std::function<bool(const Feature&)>& visit) {
+  static void read_rows(Statement& s, const LayerDef& def, bool with_geometry,
+                        const std::function<bool(const Feature&)>& visit) {
     Feature feature;
     const int n = static_cast<int>(def.attributes.size());
     while (s.step()) {
@@ -424,7 +436,8 @@ SpatialiteLayerWriter::SpatialiteLayerWriter(SpatialiteStore& store, LayerDef la
     names += ", geom";
     params += is_multi(layer_.geometry) ? ", CastToMulti(GeomFromWKB(?, 4326))" : ", GeomFromWKB(?, 4326)";
   }
-  insert_ = std::make_unique<Statement>(store_.db(), fmt::format("INSERT INTO {} ({}) VALUES ({})", table, names, params));
+  insert_ =
+      std::make_unique<Statement>(store_.db(), fmt::format("INSERT INTO {} ({}) VALUES ({})", table, names, params));
 }
 
 SpatialiteLayerWriter::~SpatialiteLayerWriter() {
@@ -483,14 +496,16 @@ void SpatialiteLayerWriter::commit(const ImportRecord& record) {
   const std::string extent_sql =
       layer_.geometry == GeometryType::none
           ? "NULL, NULL, NULL, NULL"
-          : fmt::format("(SELECT MIN(MbrMinX(geom)) FROM {0}), (SELECT MIN(MbrMinY(geom)) FROM {0}), "
-                        "(SELECT MAX(MbrMaxX(geom)) FROM {0}), (SELECT MAX(MbrMaxY(geom)) FROM {0})",
-                        table);
-  Statement upsert(store_.db(),
-                   fmt::format("INSERT OR REPLACE INTO layers (name, definition, feature_count, west, south, east, north, "
-                               "data_version, updated_at) VALUES (?, ?, (SELECT COUNT(*) FROM {}), {}, ?, "
-                               "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                               table, extent_sql));
+          : fmt::format(
+                "(SELECT MIN(MbrMinX(geom)) FROM {0}), (SELECT MIN(MbrMinY(geom)) FROM {0}), "
+                "(SELECT MAX(MbrMaxX(geom)) FROM {0}), (SELECT MAX(MbrMaxY(geom)) FROM {0})",
+                table);
+  Statement upsert(
+      store_.db(),
+      fmt::format("INSERT OR REPLACE INTO layers (name, definition, feature_count, west, south, east, north, "
+                  "data_version, updated_at) VALUES (?, ?, (SELECT COUNT(*) FROM {}), {}, ?, "
+                  "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                  table, extent_sql));
   upsert.bind(1, layer_.name).bind(2, to_json(layer_).dump()).bind(3, data_version);
   upsert.step();
 

@@ -30,7 +30,7 @@ struct Feature {
 // What one import did, for the import log.
 struct ImportRecord {
   std::string layer;
-  std::string source;          // file path(s)
+  std::string source;  // file path(s)
   std::string source_sha256;
   std::string source_crs;
   std::string encoding;

@@ -12,8 +12,10 @@ namespace bandoso::layers {
 void check_tile(const TileId& tile) {
   if (tile.z < 0 || tile.z > kMaxZoom) throw BadRequestError(fmt::format("zoom {} is outside 0..{}", tile.z, kMaxZoom));
   const std::uint64_t count = std::uint64_t{1} << tile.z;
-  if (tile.x >= count) throw BadRequestError(fmt::format("x {} is outside 0..{} at zoom {}", tile.x, count - 1, tile.z));
-  if (tile.y >= count) throw BadRequestError(fmt::format("y {} is outside 0..{} at zoom {}", tile.y, count - 1, tile.z));
+  if (tile.x >= count)
+    throw BadRequestError(fmt::format("x {} is outside 0..{} at zoom {}", tile.x, count - 1, tile.z));
+  if (tile.y >= count)
+    throw BadRequestError(fmt::format("y {} is outside 0..{} at zoom {}", tile.y, count - 1, tile.z));
 }
 
 std::uint32_t parse_tile_number(std::string_view text, std::string_view what) {

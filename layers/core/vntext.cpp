@@ -35,7 +35,8 @@ icu::UnicodeString from_utf8_checked(std::string_view utf8) {
 
 const icu::Normalizer2& normalizer(bool compose) {
   UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* n = compose ? icu::Normalizer2::getNFCInstance(status) : icu::Normalizer2::getNFDInstance(status);
+  const icu::Normalizer2* n =
+      compose ? icu::Normalizer2::getNFCInstance(status) : icu::Normalizer2::getNFDInstance(status);
   if (U_FAILURE(status) || n == nullptr) throw Error(ErrorCode::internal, "ICU normaliser unavailable");
   return *n;
 }
@@ -50,7 +51,8 @@ std::string to_utf8(const icu::UnicodeString& text) {
 class Iconv {
  public:
   Iconv(const char* to, const char* from) : cd_(iconv_open(to, from)) {
-    if (cd_ == reinterpret_cast<iconv_t>(-1)) throw Error(ErrorCode::internal, fmt::format("iconv cannot convert {} to {}", from, to));
+    if (cd_ == reinterpret_cast<iconv_t>(-1))
+      throw Error(ErrorCode::internal, fmt::format("iconv cannot convert {} to {}", from, to));
   }
   ~Iconv() { iconv_close(cd_); }
   Iconv(const Iconv&) = delete;
@@ -65,7 +67,8 @@ class Iconv {
     while (in_left > 0) {
       if (iconv(cd_, &in_ptr, &in_left, &out_ptr, &out_left) == static_cast<size_t>(-1)) {
         throw InputError(fmt::format("{}: byte {} at offset {} is not defined", what,
-                                     static_cast<unsigned>(static_cast<unsigned char>(*in_ptr)), input.size() - in_left));
+                                     static_cast<unsigned>(static_cast<unsigned char>(*in_ptr)),
+                                     input.size() - in_left));
       }
     }
     // Flush: stateful encodings such as TCVN5712-1 may hold a pending base letter.

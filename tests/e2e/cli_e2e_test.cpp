@@ -64,7 +64,9 @@ TEST(CliE2E, DatabaseOfAnotherSchemaVersionIsRefused) {
   std::ofstream(dir / "c.geojson")
       << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"A","type":"Xã","full_name":"Xã A"},)"
          R"("geometry":{"type":"Polygon","coordinates":[[[105.6,18.6],[105.7,18.6],[105.7,18.7],[105.6,18.6]]]}}]})";
-  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()}).exit_code, 0);
+  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()})
+                .exit_code,
+            0);
   sqlite3* handle = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(handle, "UPDATE schema_version SET version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -81,7 +83,8 @@ TEST(CliE2E, DatabaseOfAnotherSchemaVersionIsRefused) {
 
 TEST(CliE2E, UnknownLayerIsOneLine) {
   TempDir dir;
-  const auto r = run_command({BANDOSO_BINARY, "import", "--db", (dir / "d.sqlite").string(), "--layer", "roads", "x.geojson"});
+  const auto r =
+      run_command({BANDOSO_BINARY, "import", "--db", (dir / "d.sqlite").string(), "--layer", "roads", "x.geojson"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unknown layer 'roads'"), std::string::npos) << r.err;
 }

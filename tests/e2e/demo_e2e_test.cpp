@@ -35,7 +35,8 @@ TEST(DemoE2E, GeneratedProvinceImportsAndServes) {
   const auto written = parse_counts(generated.out);
   ASSERT_EQ(written.size(), 8u) << generated.out;
 
-  const auto imported = run_command({"/bin/bash", std::string(BANDOSO_SOURCE_DIR) + "/scripts/import-demo", BANDOSO_BINARY, demo, db});
+  const auto imported =
+      run_command({"/bin/bash", std::string(BANDOSO_SOURCE_DIR) + "/scripts/import-demo", BANDOSO_BINARY, demo, db});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
 
   ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});

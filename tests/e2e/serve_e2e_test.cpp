@@ -23,7 +23,8 @@ class ServeE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     std::ofstream(dir / "communes.geojson") << kCommunes;
-    const auto result = run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "communes.geojson").string()});
+    const auto result =
+        run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "communes.geojson").string()});
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
   TempDir dir;
@@ -74,6 +75,46 @@ TEST_F(ServeE2E, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
     EXPECT_NO_THROW((void)nlohmann::json::parse(r.body).at("error").at("message")) << target << ": " << r.body;
   }
   EXPECT_EQ(http_get(server.port(), "/health").status, 200);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+}  // namespace bandoso::testing
+
+namespace bandoso::testing {
+
+// A department publishes a layer of its own with a definition file and an import: no code change,
+// and it is served like the built-in layers.
+TEST(DepartmentLayerE2E, DefinitionPlusImportIsServed) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "layers");
+  std::ofstream(dir / "layers/schools.yaml") << R"(
+name: schools
+title: Trường học
+geometry: point
+key: [ma_truong]
+attributes:
+  - {name: ma_truong, type: text, required: true}
+  - {name: ten, type: text}
+  - {name: so_hoc_sinh, type: integer}
+  - {name: dien_thoai_hieu_truong, type: text, access: restricted}
+style: {fill: "#1f6feb", point_size: 9, label: ten, label_min_zoom: 12}
+)";
+  std::ofstream(dir / "schools.csv") << "ma_truong,ten,so_hoc_sinh,dien_thoai_hieu_truong,lon,lat\n"
+                                        "T01,Trường THPT Huỳnh Thúc Kháng,1450,0912345678,105.6790,18.6760\n"
+                                        "T02,Trường Tiểu học Hưng Bình,820,0987654321,105.6830,18.6720\n";
+  std::ofstream(dir / "schools_mapping.yaml") << "layer: schools\nsource_crs: EPSG:4326\ncsv: {x: lon, y: lat}\n";
+  const std::string db = (dir / "dept.sqlite").string();
+  const auto imported =
+      run_command({BANDOSO_BINARY, "import", "--db", db, "--layers-dir", (dir / "layers").string(), "--layer",
+                   "schools", "--mapping", (dir / "schools_mapping.yaml").string(), (dir / "schools.csv").string()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+
+  ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
+  const auto health = nlohmann::json::parse(http_get(server.port(), "/health").body);
+  EXPECT_EQ(health["layers"]["schools"], 2);
+  const HttpResponse tile = http_get(server.port(), "/tiles/schools/15/26003/14653.png");
+  ASSERT_EQ(tile.status, 200) << tile.body;
+  EXPECT_GT(decode_png(tile.body).painted_pixels(), 20u) << "the schools are drawn in their definition's style";
   EXPECT_EQ(server.stop(), 0);
 }
 

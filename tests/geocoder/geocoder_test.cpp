@@ -39,7 +39,8 @@ TEST_F(GeocoderTest, FormerCommuneAnswersWithTheNewUnitAndNamesBoth) {
   EXPECT_EQ(results[0].id, "16681");
   EXPECT_EQ(results[0].match_type, "old-name");
   EXPECT_EQ(results[0].display_name, "Phường Thành Vinh, Nghệ An (trước đây: Phường Hưng Bình, Thành phố Vinh)");
-  EXPECT_EQ(geocoder.search("Phường Bến Thuỷ, Thành phố Vinh").at(0).id, "16690") << "old tone placement, with district";
+  EXPECT_EQ(geocoder.search("Phường Bến Thuỷ, Thành phố Vinh").at(0).id, "16690")
+      << "old tone placement, with district";
 }
 
 TEST_F(GeocoderTest, NoMatchIsEmptyNotAnError) { EXPECT_TRUE(geocoder.search("Hà Nội").empty()); }
@@ -56,7 +57,13 @@ TEST_F(GeocoderTest, IndexFollowsNewData) {
   const auto catalogue = layers::Catalogue::load_directory(layers::default_layers_directory());
   {
     auto w = store->replace_layer(catalogue.layer("communes"));
-    w->add({{std::string("16681"), std::string("Vinh Mới"), std::string("Phường"), std::string("Phường Vinh Mới"), {}, {}, {}},
+    w->add({{std::string("16681"),
+             std::string("Vinh Mới"),
+             std::string("Phường"),
+             std::string("Phường Vinh Mới"),
+             {},
+             {},
+             {}},
             bandoso::testing::wkb_from_wkt(bandoso::testing::kWestWard)});
     w->commit(bandoso::testing::test_record("communes"));
   }

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -35,15 +36,16 @@ inline std::vector<std::string> split_csv_line(const std::string& line) {
   return cells;
 }
 
-// Rows as column name → value.
-inline std::vector<std::map<std::string, std::string>> read_csv(const std::filesystem::path& file) {
+// Rows as column name → value; at most `max_rows` of them.
+inline std::vector<std::map<std::string, std::string>> read_csv(const std::filesystem::path& file,
+                                                                std::size_t max_rows = SIZE_MAX) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error("cannot read " + file.string());
   std::string line;
   std::getline(in, line);
   const auto header = split_csv_line(line);
   std::vector<std::map<std::string, std::string>> rows;
-  while (std::getline(in, line)) {
+  while (rows.size() < max_rows && std::getline(in, line)) {
     if (line.empty()) continue;
     const auto cells = split_csv_line(line);
     std::map<std::string, std::string> row;

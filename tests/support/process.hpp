@@ -28,8 +28,18 @@ struct CommandResult {
 inline std::string read_all(int fd) {
   std::string text;
   std::array<char, 4096> buffer{};
-  for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;) text.append(buffer.data(), static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;)
+    text.append(buffer.data(), static_cast<std::size_t>(n));
   return text;
+}
+
+// In a forked child: replaces the process with argv[0] (a path), or exits 127.
+[[noreturn]] inline void exec_or_exit(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
 }
 
 // Runs a command to completion, capturing stdout and stderr.
@@ -42,11 +52,7 @@ inline CommandResult run_command(const std::vector<std::string>& argv) {
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+    exec_or_exit(argv);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -80,7 +86,8 @@ inline HttpResponse http_get(std::uint16_t port, const std::string& target) {
     throw std::runtime_error("cannot connect to port " + std::to_string(port));
   }
   const std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) throw std::runtime_error("write failed");
+  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size()))
+    throw std::runtime_error("write failed");
   const std::string raw = read_all(fd);
   close(fd);
   HttpResponse response;
@@ -113,17 +120,14 @@ class ServerProcess {
     if (pid_ == 0) {
       dup2(out_pipe[1], 1);
       close(out_pipe[0]);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
+      exec_or_exit(argv);
     }
     close(out_pipe[1]);
     out_ = fdopen(out_pipe[0], "r");
     // The first line names the URL: "bandoso: serving DB (data version N) on http://localhost:PORT".
     std::array<char, 1024> line{};
-    if (fgets(line.data(), static_cast<int>(line.size()), out_) == nullptr) throw std::runtime_error("server printed nothing");
+    if (fgets(line.data(), static_cast<int>(line.size()), out_) == nullptr)
+      throw std::runtime_error("server printed nothing");
     first_line_ = line.data();
     const std::size_t at = first_line_.rfind(':');
     port_ = static_cast<std::uint16_t>(std::stoi(first_line_.substr(at + 1)));

@@ -29,10 +29,10 @@ inline bool running_in_ci() {
 }  // namespace bandoso::testing
 
 // Puts the shared folder in `var`, or skips the test (fails it under CI=true) when it is absent.
-#define BANDOSO_REQUIRE_SHARED(var)                                                                   \
+#define BANDOSO_REQUIRE_SHARED(var)                                                                    \
   const auto var##_opt = ::bandoso::testing::shared_dir();                                             \
   if (!var##_opt) {                                                                                    \
     if (::bandoso::testing::running_in_ci()) FAIL() << "../shared is absent, and CI=true requires it"; \
-    GTEST_SKIP() << "../shared is absent (set BANDOSO_SHARED_DIR): skipping a test that reads it";    \
+    GTEST_SKIP() << "../shared is absent (set BANDOSO_SHARED_DIR): skipping a test that reads it";     \
   }                                                                                                    \
   const std::filesystem::path var = *var##_opt

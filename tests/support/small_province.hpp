@@ -39,8 +39,10 @@ inline std::string wkb_from_wkt(const std::string& wkt) {
 }
 
 // West ward: 105.64–105.68 E, 18.65–18.69 N; east ward: 105.68–105.72 E.
-inline constexpr const char* kWestWard = "MULTIPOLYGON(((105.64 18.65,105.68 18.65,105.68 18.69,105.64 18.69,105.64 18.65)))";
-inline constexpr const char* kEastWard = "MULTIPOLYGON(((105.68 18.65,105.72 18.65,105.72 18.69,105.68 18.69,105.68 18.65)))";
+inline constexpr const char* kWestWard =
+    "MULTIPOLYGON(((105.64 18.65,105.68 18.65,105.68 18.69,105.64 18.69,105.64 18.65)))";
+inline constexpr const char* kEastWard =
+    "MULTIPOLYGON(((105.68 18.65,105.72 18.65,105.72 18.69,105.68 18.69,105.68 18.65)))";
 
 inline std::unique_ptr<layers::Store> make_small_province(const std::filesystem::path& file) {
   const auto catalogue = layers::Catalogue::load_directory(layers::default_layers_directory());
@@ -56,13 +58,34 @@ inline std::unique_ptr<layers::Store> make_small_province(const std::filesystem:
   }
   {
     auto w = store->replace_layer(catalogue.layer("old_communes"));
-    w->add({{S("16672"), S("Hưng Bình"), S("Phường"), S("Phường Hưng Bình"), S("412"), S("Thành phố Vinh"), S("16681"), {},
+    w->add({{S("16672"),
+             S("Hưng Bình"),
+             S("Phường"),
+             S("Phường Hưng Bình"),
+             S("412"),
+             S("Thành phố Vinh"),
+             S("16681"),
+             {},
              S("2025-06-30")},
             wkb_from_wkt("MULTIPOLYGON(((105.64 18.65,105.66 18.65,105.66 18.69,105.64 18.69,105.64 18.65)))")});
-    w->add({{S("16669"), S("Lê Lợi"), S("Phường"), S("Phường Lê Lợi"), S("412"), S("Thành phố Vinh"), S("16681"), {},
+    w->add({{S("16669"),
+             S("Lê Lợi"),
+             S("Phường"),
+             S("Phường Lê Lợi"),
+             S("412"),
+             S("Thành phố Vinh"),
+             S("16681"),
+             {},
              S("2025-06-30")},
             wkb_from_wkt("MULTIPOLYGON(((105.66 18.65,105.68 18.65,105.68 18.69,105.66 18.69,105.66 18.65)))")});
-    w->add({{S("16693"), S("Bến Thủy"), S("Phường"), S("Phường Bến Thủy"), S("412"), S("Thành phố Vinh"), S("16690"), {},
+    w->add({{S("16693"),
+             S("Bến Thủy"),
+             S("Phường"),
+             S("Phường Bến Thủy"),
+             S("412"),
+             S("Thành phố Vinh"),
+             S("16690"),
+             {},
              S("2025-06-30")},
             wkb_from_wkt(kEastWard)});
     w->commit(test_record("old_communes"));

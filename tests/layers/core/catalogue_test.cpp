@@ -58,7 +58,8 @@ TEST(Catalogue, TypeMistakesNameFileAndKey) {
   bad_type.replace(bad_type.find("type: integer"), 13, "type: int");
   EXPECT_NE(error_of(bad_type).find("layers/schools.yaml: attributes[2].type: unknown value 'int'"), std::string::npos);
 
-  EXPECT_NE(error_of(std::string(kSchools) + "zoom: {min: low}\n").find("layers/schools.yaml: zoom.min: expected a whole number"),
+  EXPECT_NE(error_of(std::string(kSchools) + "zoom: {min: low}\n")
+                .find("layers/schools.yaml: zoom.min: expected a whole number"),
             std::string::npos);
   std::string bad_colour = kSchools;
   bad_colour.replace(bad_colour.find("#336699"), 7, "blue");
@@ -72,9 +73,10 @@ TEST(Catalogue, StructuralMistakes) {
   std::string restricted_label = kSchools;
   restricted_label.replace(restricted_label.find("label: name"), 11, "label: principal_phone");
   EXPECT_NE(error_of(restricted_label).find("style.label: a restricted attribute"), std::string::npos);
-  EXPECT_NE(error_of("name: meta\ntitle: x\ngeometry: none\nkey: [a]\nattributes: [{name: a, type: text, required: true}]")
-                .find("reserved"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("name: meta\ntitle: x\ngeometry: none\nkey: [a]\nattributes: [{name: a, type: text, required: true}]")
+          .find("reserved"),
+      std::string::npos);
   EXPECT_NE(error_of("name: [oops").find("not valid YAML"), std::string::npos);
 }
 
@@ -86,7 +88,8 @@ TEST(Catalogue, JsonRoundTripKeepsTheDefinition) {
 
 TEST(Catalogue, BuiltInLayersLoadAndOwnerNamesAreRestricted) {
   const Catalogue catalogue = Catalogue::load_directory(default_layers_directory());
-  for (const char* name : {"communes", "old_communes", "old_districts", "commune_mapping", "streets", "addresses", "parcels"}) {
+  for (const char* name :
+       {"communes", "old_communes", "old_districts", "commune_mapping", "streets", "addresses", "parcels"}) {
     EXPECT_NE(catalogue.find(name), nullptr) << name;
   }
   const LayerDef& parcels = catalogue.layer("parcels");
@@ -102,7 +105,8 @@ TEST(Catalogue, FileNameMustMatchLayerName) {
     Catalogue::load_directory(dir.path());
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("school.yaml: name: 'schools' must match the file name 'school'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("school.yaml: name: 'schools' must match the file name 'school'"),
+              std::string::npos);
   }
 }
 

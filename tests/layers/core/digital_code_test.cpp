@@ -19,18 +19,7 @@ namespace {
 // The first `count` rows of the fixture's addresses (reading all 30,000 rows is needlessly slow).
 std::vector<std::map<std::string, std::string>> first_fixture_addresses(const std::filesystem::path& shared,
                                                                         std::size_t count) {
-  std::ifstream in(shared / "fixtures/nghean-dev/addresses.csv");
-  std::string line;
-  std::getline(in, line);
-  const auto header = bandoso::testing::split_csv_line(line);
-  std::vector<std::map<std::string, std::string>> rows;
-  while (rows.size() < count && std::getline(in, line)) {
-    const auto cells = bandoso::testing::split_csv_line(line);
-    std::map<std::string, std::string> row;
-    for (std::size_t i = 0; i < header.size() && i < cells.size(); ++i) row[header[i]] = cells[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return bandoso::testing::read_csv(shared / "fixtures/nghean-dev/addresses.csv", count);
 }
 
 }  // namespace

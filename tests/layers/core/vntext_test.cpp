@@ -35,9 +35,7 @@ TEST(VnText, FoldTreatsOldAndNewTonePlacementAndIYAlike) {
   EXPECT_EQ(fold("Sỹ"), fold("Sĩ"));
 }
 
-TEST(VnText, FoldCollapsesPunctuationAndSpaces) {
-  EXPECT_EQ(fold("  P. Hưng   Bình,TP Vinh "), "p hung binh tp vinh");
-}
+TEST(VnText, FoldCollapsesPunctuationAndSpaces) { EXPECT_EQ(fold("  P. Hưng   Bình,TP Vinh "), "p hung binh tp vinh"); }
 
 TEST(VnText, Tcvn3RoundTrip) {
   const std::string text = "Phường Hưng Bình, thành phố Vinh";
@@ -56,7 +54,8 @@ TEST(VnText, ReferenceTcvn3SamplesDecode) {
     const std::string& unicode = row.at("unicode_nfc");
     const std::string& hex = row.at("tcvn3_hex");
     std::string bytes;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+      bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     EXPECT_EQ(decode_legacy(bytes, LegacyEncoding::tcvn3), unicode) << hex;
     ++checked;
   }
