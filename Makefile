@@ -29,13 +29,14 @@ $(ASAN_DIR)/CMakeCache.txt: | deps
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS) --target bandoso
 
-# The demo files depend on the generator's code, the database on the files, definitions and presets.
+# The demo files depend on the generator's code; the database on the files, the schema (store.hpp),
+# the definitions and the presets.
 $(DEMO_DIR)/.complete: data-import/demo_province.cpp data-import/demo_province.hpp | build
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BANDOSO) demo --out $(DEMO_DIR)
 	touch $@
 
-$(DEMO_DB): $(DEMO_DIR)/.complete $(wildcard layers/*.yaml) $(wildcard data-import/presets/*.yaml) scripts/import-demo | build
+$(DEMO_DB): $(DEMO_DIR)/.complete layers/core/store.hpp $(wildcard layers/*.yaml) $(wildcard data-import/presets/*.yaml) scripts/import-demo | build
 	rm -f $@.new $@.new-wal $@.new-shm
 	scripts/import-demo $(BANDOSO) $(DEMO_DIR) $@.new
 	rm -f $@-wal $@-shm && mv $@.new $@

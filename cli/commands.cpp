@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -61,15 +65,74 @@ void add_demo_command(CLI::App& app) {
   });
 }
 
+namespace {
+
+// Import progress on stderr: a bar with rate and ETA redrawn in place on a terminal; otherwise (logs,
+// pipes, tests) a plain line every 100,000 records and one per finished source of that size.
+class ImportProgressPrinter {
+ public:
+  ImportProgressPrinter() : terminal_(isatty(STDERR_FILENO) != 0) {}
+
+  void operator()(const data_import::ImportProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (p.source != source_) {
+      source_ = p.source;
+      started_ = now;
+      last_line_ = 0;
+    }
+    const double seconds = std::chrono::duration<double>(now - started_).count();
+    const double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0.0;
+    if (terminal_) {
+      if (!p.source_done && now - last_draw_ < std::chrono::milliseconds(100)) return;
+      last_draw_ = now;
+      std::string line;
+      if (p.total > 0) {
+        constexpr int kWidth = 30;
+        const double fraction = std::min(1.0, static_cast<double>(p.done) / static_cast<double>(p.total));
+        const int filled = static_cast<int>(fraction * kWidth);
+        const std::string eta =
+            rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(p.total - p.done) / rate) : std::string("?");
+        line = fmt::format("[{}{}] {:3.0f}% {}/{} {:.0f}/s ETA {}", std::string(filled, '#'),
+                           std::string(kWidth - filled, '-'), fraction * 100, p.done, p.total, rate, eta);
+      } else {
+        line = fmt::format("{} records {:.0f}/s", p.done, rate);
+      }
+      std::cerr << fmt::format("\r{}: {}\x1b[K", std::filesystem::path(p.source).filename().string(), line);
+      if (p.source_done) std::cerr << '\n';
+      std::cerr << std::flush;
+    } else if (p.done / kLineEvery > last_line_ || (p.source_done && p.done >= kLineEvery)) {
+      last_line_ = p.done / kLineEvery;
+      std::cerr << fmt::format("import: {}: {} records{}, {:.0f}/s\n", p.source, p.done,
+                               p.total > 0 ? fmt::format(" of {}", p.total) : "", rate)
+                << std::flush;
+    }
+  }
+
+ private:
+  static constexpr std::int64_t kLineEvery = 100000;
+  bool terminal_;
+  std::string source_;
+  std::chrono::steady_clock::time_point started_{}, last_draw_{};
+  std::int64_t last_line_ = 0;
+};
+
+}  // namespace
+
 void add_import_command(CLI::App& app) {
   struct Args {
-    std::string db, layer, layers_dir, mapping, source_crs, helmert = "vn-common", encoding = "auto", report;
+    std::string db, layer, layers_dir, mapping, source_crs, helmert = "vn-common", encoding = "auto", mode = "replace",
+                                                            report;
     std::vector<std::string> sources;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("import",
                                      "Import source files (anything GDAL opens) into one layer of the store; "
                                      "the previous content stays until the new one is complete");
+  cmd->footer(
+      "Sources: Shapefile (with or without .cpg), GeoPackage, GeoJSON, CSV (lon/lat or WKT columns), DGN v7, "
+      "FileGDB (.gdb), KML, and the same inside a .zip (x.zip, or x.zip/inner.shp when it holds several). "
+      "A file whose features mostly lie outside Nghệ An is refused as a whole; single stray records are "
+      "rejected. Exit codes: 0 ok, 1 bad input or usage, 2 runtime failure.");
   cmd->add_option("--db", args->db, "Database file (created if missing)")->required();
   cmd->add_option("--layer", args->layer,
                   "Layer to fill: communes, old_communes, old_districts, commune_mapping, "
@@ -77,15 +140,26 @@ void add_import_command(CLI::App& app) {
       ->required();
   cmd->add_option("--layers-dir", args->layers_dir, "Directory of layer definitions (default: the built-in layers/)");
   cmd->add_option("--mapping", args->mapping, "YAML mapping of source fields to attributes (see data-import/presets/)");
-  cmd->add_option("--source-crs", args->source_crs, "CRS of sources without a .prj, e.g. EPSG:9208 or a PROJ string");
+  cmd->add_option("--source-crs", args->source_crs,
+                  "CRS of the sources, e.g. EPSG:9208 or a PROJ string; overrides their .prj (use it for files "
+                  "without one, or with a wrong one)");
   cmd->add_option("--helmert", args->helmert,
                   "VN-2000 Helmert sign convention: vn-common (what Vietnamese data uses) or epsg")
       ->check(CLI::IsMember({"vn-common", "epsg"}))
       ->capture_default_str();
-  cmd->add_option("--encoding", args->encoding, "Text encoding of the source: auto, utf-8, tcvn3 or cp1258")
-      ->check(CLI::IsMember({"auto", "utf-8", "tcvn3", "cp1258"}))
+  cmd->add_option("--encoding", args->encoding,
+                  "Text encoding of the source: auto (detects UTF-8, TCVN3, VNI-Windows, CP1258), utf-8, tcvn3, "
+                  "vni or cp1258")
+      ->check(CLI::IsMember({"auto", "utf-8", "tcvn3", "vni", "cp1258"}))
       ->capture_default_str();
-  cmd->add_option("--report", args->report, "Write the import report (counts, rejected and flagged records) as JSON");
+  cmd->add_option("--mode", args->mode,
+                  "replace: the layer becomes exactly the imported features; upsert: imported features replace "
+                  "those with the same key, the others stay")
+      ->check(CLI::IsMember({"replace", "upsert"}))
+      ->capture_default_str();
+  cmd->add_option("--report", args->report,
+                  "Write the import report as JSON: {layer, read, imported, repaired, flagged, rejected, records: "
+                  "[{source_id, action, reason}], ...}");
   cmd->add_option("sources", args->sources, "Source files (Shapefile, GeoPackage, GeoJSON, CSV, ...)")->required();
   on_run(cmd, [args] {
     const auto catalogue = layers::Catalogue::load_directory(layers_dir_or_default(args->layers_dir));
@@ -97,6 +171,8 @@ void add_import_command(CLI::App& app) {
     options.source_crs = args->source_crs;
     options.helmert = layers::parse_helmert_convention(args->helmert);
     options.encoding = args->encoding;
+    options.mode = args->mode == "upsert" ? layers::WriteMode::upsert : layers::WriteMode::replace;
+    options.progress = ImportProgressPrinter();
     auto store = layers::open_spatialite_store(args->db, layers::OpenMode::create);
     const data_import::ImportReport report = data_import::run_import(*store, layer, options);
     std::cout << report.summary();

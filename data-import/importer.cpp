@@ -5,6 +5,7 @@
 
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <gdal_priv.h>
 #include <ogr_geometry.h>
@@ -15,7 +16,6 @@
 #include <array>
 #include <cmath>
 #include <fmt/format.h>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,7 +53,13 @@ class GdalErrorTrap {
 
   void clear() { failures_.clear(); }
   [[nodiscard]] bool failed() const { return !failures_.empty(); }
-  [[nodiscard]] std::string message() const { return failures_.empty() ? std::string() : failures_.front(); }
+  // The first failure on one line: errors are printed as one line.
+  [[nodiscard]] std::string message() const {
+    std::string text = failures_.empty() ? std::string() : failures_.front();
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    return text;
+  }
 
  private:
   static void CPL_STDCALL handle(CPLErr level, CPLErrorNum /*number*/, const char* message) {
@@ -70,10 +76,18 @@ std::string lower_ascii(std::string_view text) {
   return out;
 }
 
+std::string one_line(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
 // ---- step 1: open a source ---------------------------------------------------------------------------
 
 struct Source {
-  fs::path path;
+  fs::path path;          // as given, for messages
+  std::string gdal_path;  // what GDAL opens: the path, or a /vsizip/ path inside an archive
+  std::string archive;    // the .zip read, if any (hashed as a whole)
   std::string driver;
   GDALDatasetUniquePtr dataset;
   OGRLayer* layer = nullptr;
@@ -81,40 +95,111 @@ struct Source {
 
 bool is_gdal_virtual_path(const fs::path& path) { return path.string().starts_with("/vsi"); }
 
-Source open_source(const fs::path& path, const Mapping* mapping, const layers::LayerDef& def, GdalErrorTrap& trap) {
-  std::error_code ec;
-  if (!is_gdal_virtual_path(path) && !fs::exists(path, ec)) {
-    throw Error(ErrorCode::file_not_found, path.string() + ": no such file");
+bool is_zip(std::string_view path) { return lower_ascii(path).ends_with(".zip"); }
+
+// The one dataset inside an archive: a Shapefile, GeoPackage, FileGDB folder, ... A second one makes
+// the choice the user's ("archive.zip/name.shp").
+std::string dataset_in_archive(const fs::path& archive, const std::string& vsi_root) {
+  static const std::array<std::string_view, 12> kExtensions{".shp", ".gpkg", ".geojson", ".json", ".csv", ".kml",
+                                                            ".kmz", ".dgn",  ".gml",     ".tab",  ".mif", ".sqlite"};
+  char** entries = VSIReadDirRecursive(vsi_root.c_str());
+  std::vector<std::string> found;
+  for (char** entry = entries; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string name = *entry;
+    const std::string lower = lower_ascii(name);
+    // macOS archivers add resource forks ("__MACOSX/._x.shp") that look like datasets.
+    if (lower.starts_with("__macosx/") || fs::path(lower).filename().string().starts_with("._")) continue;
+    std::string candidate;
+    if (const auto gdb = lower.find(".gdb");
+        gdb != std::string::npos && (gdb + 4 == lower.size() || lower[gdb + 4] == '/')) {
+      candidate = name.substr(0, gdb + 4);
+    } else if (std::any_of(kExtensions.begin(), kExtensions.end(),
+                           [&](std::string_view ext) { return lower.ends_with(ext); })) {
+      candidate = name;
+    }
+    if (!candidate.empty() && std::find(found.begin(), found.end(), candidate) == found.end()) {
+      found.push_back(candidate);
+    }
   }
-  trap.clear();
-  GDALDriverH driver = GDALIdentifyDriverEx(path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr);
-  if (driver == nullptr) {
+  CSLDestroy(entries);
+  if (found.empty()) {
     throw InputError(
-        fmt::format("{}: not a vector format GDAL can read (Shapefile, GeoPackage, GeoJSON, CSV, ...)", path.string()));
+        fmt::format("{}: holds no file GDAL reads as vector data (Shapefile, GeoPackage, GeoJSON, CSV, "
+                    "KML, DGN, FileGDB, ...)",
+                    archive.string()));
   }
+  if (found.size() > 1) {
+    std::string names;
+    for (const auto& name : found) names += (names.empty() ? "" : ", ") + name;
+    throw InputError(fmt::format("{}: holds several datasets ({}); name one, e.g. {}/{}", archive.string(), names,
+                                 archive.string(), found.front()));
+  }
+  return vsi_root + "/" + found.front();
+}
+
+// Resolves "x.zip" and "x.zip/inner.shp" to /vsizip/ paths; other paths stay as they are.
+void resolve_path(Source& source) {
+  const std::string text = source.path.string();
+  source.gdal_path = text;
+  if (is_gdal_virtual_path(source.path)) return;
+  std::error_code ec;
+  const std::string lower = lower_ascii(text);
+  for (std::size_t at = lower.find(".zip/"); at != std::string::npos; at = lower.find(".zip/", at + 1)) {
+    const fs::path archive = text.substr(0, at + 4);
+    if (fs::is_regular_file(archive, ec)) {
+      source.archive = archive.string();
+      source.gdal_path = "/vsizip/" + fs::absolute(archive).string() + text.substr(at + 4);
+      return;
+    }
+  }
+  if (!fs::exists(source.path, ec)) throw Error(ErrorCode::file_not_found, text + ": no such file");
+  if (is_zip(text) && fs::is_regular_file(source.path, ec)) {
+    source.archive = text;
+    source.gdal_path = dataset_in_archive(source.path, "/vsizip/" + fs::absolute(source.path).string());
+  }
+}
+
+Source open_source(const fs::path& path, const Mapping* mapping, const layers::LayerDef& def, GdalErrorTrap& trap) {
   Source source;
   source.path = path;
+  resolve_path(source);
+  trap.clear();
+  GDALDriverH driver = GDALIdentifyDriverEx(source.gdal_path.c_str(), GDAL_OF_VECTOR, nullptr, nullptr);
+  if (driver == nullptr) {
+    if (!source.archive.empty()) {
+      VSIStatBufL stat{};
+      if (VSIStatL(source.gdal_path.c_str(), &stat) != 0)
+        throw Error(ErrorCode::file_not_found, fmt::format("{}: no such file in the archive", path.string()));
+    }
+    throw InputError(fmt::format(
+        "{}: not a vector format GDAL can read (Shapefile, GeoPackage, GeoJSON, CSV, DGN, FileGDB, KML, ...)",
+        path.string()));
+  }
   source.driver = GDALGetDriverShortName(driver);
 
   CPLStringList open_options;
   if (source.driver == "ESRI Shapefile") {
-    // Raw DBF bytes: legacy TCVN3 text must reach our decoder, not be recoded by GDAL.
+    // Raw DBF bytes: legacy TCVN3/VNI text must reach our decoder, not be recoded by GDAL.
     open_options.AddString("ENCODING=");
   } else if (source.driver == "CSV" && def.geometry != layers::GeometryType::none) {
-    if (mapping != nullptr && mapping->csv) {
+    if (mapping != nullptr && mapping->csv && !mapping->csv->wkt.empty()) {
+      open_options.AddNameValue("GEOM_POSSIBLE_NAMES", mapping->csv->wkt.c_str());
+    } else if (mapping != nullptr && mapping->csv) {
       open_options.AddNameValue("X_POSSIBLE_NAMES", mapping->csv->x.c_str());
       open_options.AddNameValue("Y_POSSIBLE_NAMES", mapping->csv->y.c_str());
     } else {
       open_options.AddNameValue("X_POSSIBLE_NAMES", "lon,longitude,lng,x");
       open_options.AddNameValue("Y_POSSIBLE_NAMES", "lat,latitude,y");
+      open_options.AddNameValue("GEOM_POSSIBLE_NAMES", "wkt,geometry,geom,the_geom");
     }
   }
   const std::array<const char*, 2> allowed{source.driver.c_str(), nullptr};
-  source.dataset.reset(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                         allowed.data(), open_options.List(), nullptr));
+  source.dataset.reset(GDALDataset::Open(source.gdal_path.c_str(),
+                                         GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, allowed.data(),
+                                         open_options.List(), nullptr));
   if (!source.dataset) {
     throw InputError(fmt::format("{}: cannot be opened as {}: {}", path.string(), source.driver,
-                                 trap.failed() ? trap.message() : std::string(CPLGetLastErrorMsg())));
+                                 trap.failed() ? trap.message() : one_line(CPLGetLastErrorMsg())));
   }
   const std::string wanted = mapping != nullptr ? mapping->source_layer : std::string();
   if (!wanted.empty()) {
@@ -132,8 +217,8 @@ Source open_source(const fs::path& path, const Mapping* mapping, const layers::L
   }
   if (source.driver == "CSV" && mapping != nullptr && mapping->csv && def.geometry != layers::GeometryType::none) {
     auto* defn = source.layer->GetLayerDefn();
-    for (const auto* column : {&mapping->csv->x, &mapping->csv->y}) {
-      if (defn->GetFieldIndex(column->c_str()) < 0) {
+    for (const std::string* column : {&mapping->csv->x, &mapping->csv->y, &mapping->csv->wkt}) {
+      if (!column->empty() && defn->GetFieldIndex(column->c_str()) < 0) {
         throw InputError(fmt::format("{}: has no column '{}' (csv in {})", path.string(), *column, mapping->origin));
       }
     }
@@ -154,9 +239,24 @@ OGRFeatureUniquePtr read_next(Source& source, GdalErrorTrap& trap, std::int64_t 
   return feature;
 }
 
+// Skips the geometry while only attributes matter: cheaper reads.
+class IgnoreGeometry {
+ public:
+  explicit IgnoreGeometry(OGRLayer* layer) : layer_(layer) {
+    const std::array<const char*, 2> ignored{"OGR_GEOMETRY", nullptr};
+    layer_->SetIgnoredFields(const_cast<const char**>(ignored.data()));
+  }
+  ~IgnoreGeometry() { layer_->SetIgnoredFields(nullptr); }
+  IgnoreGeometry(const IgnoreGeometry&) = delete;
+  IgnoreGeometry& operator=(const IgnoreGeometry&) = delete;
+
+ private:
+  OGRLayer* layer_;
+};
+
 // ---- step 2: text encoding ---------------------------------------------------------------------------
 
-enum class TextEncoding { utf8, tcvn3, cp1258 };
+enum class TextEncoding { utf8, tcvn3, vni, cp1258 };
 
 std::string_view to_string(TextEncoding encoding) {
   switch (encoding) {
@@ -164,57 +264,72 @@ std::string_view to_string(TextEncoding encoding) {
       return "utf-8";
     case TextEncoding::tcvn3:
       return "tcvn3";
+    case TextEncoding::vni:
+      return "vni";
     case TextEncoding::cp1258:
       return "cp1258";
   }
   return "utf-8";
 }
 
+TextEncoding encoding_from_name(std::string_view name) {
+  if (name == "tcvn3") return TextEncoding::tcvn3;
+  if (name == "vni") return TextEncoding::vni;
+  if (name == "cp1258") return TextEncoding::cp1258;
+  return TextEncoding::utf8;
+}
+
 std::string requested_encoding(const ImportOptions& options, const Mapping* mapping) {
   if (!is_known_encoding(options.encoding)) {
     throw BadRequestError(
-        fmt::format("unknown encoding '{}' (expected auto, utf-8, tcvn3 or cp1258)", options.encoding));
+        fmt::format("unknown encoding '{}' (expected auto, utf-8, tcvn3, vni or cp1258)", options.encoding));
   }
   if (options.encoding == "auto" && mapping != nullptr && !mapping->encoding.empty()) return mapping->encoding;
   return options.encoding;
 }
 
-// "auto": UTF-8 when every text value is valid UTF-8, else TCVN3 (the legacy Famis/ViLIS encoding);
-// CP1258 only when the Shapefile's .cpg/LDID says so.
-TextEncoding detect_encoding(Source& source, std::string_view requested, GdalErrorTrap& trap) {
-  if (requested == "utf-8") return TextEncoding::utf8;
-  if (requested == "tcvn3") return TextEncoding::tcvn3;
-  if (requested == "cp1258") return TextEncoding::cp1258;
+bool has_high_byte(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
 
+// "auto": a .cpg/LDID naming UTF-8 or CP1258 is believed; otherwise the text values decide: UTF-8 when
+// all are valid UTF-8, else the legacy encoding whose decoding reads most like Vietnamese (TCVN3, VNI
+// or CP1258; see vntext::guess_encoding). Up to kSamples values with non-ASCII bytes are looked at.
+TextEncoding detect_encoding(Source& source, std::string_view requested, GdalErrorTrap& trap) {
+  if (requested != "auto") return encoding_from_name(requested);
+  if (const char* declared = source.layer->GetMetadataItem("SOURCE_ENCODING", "SHAPEFILE"); declared != nullptr) {
+    const std::string name = lower_ascii(declared);
+    if (name.find("1258") != std::string::npos) return TextEncoding::cp1258;
+    if (name.find("utf-8") != std::string::npos || name.find("utf8") != std::string::npos) return TextEncoding::utf8;
+  }
   auto* defn = source.layer->GetLayerDefn();
   std::vector<int> text_fields;
   for (int i = 0; i < defn->GetFieldCount(); ++i) {
     if (defn->GetFieldDefn(i)->GetType() == OFTString) text_fields.push_back(i);
   }
-  bool all_utf8 = true;
-  if (!text_fields.empty()) {
-    // Attributes only: skipping geometry makes the scan cheap.
-    const std::array<const char*, 2> ignored{"OGR_GEOMETRY", nullptr};
-    source.layer->SetIgnoredFields(const_cast<const char**>(ignored.data()));
+  if (text_fields.empty()) return TextEncoding::utf8;
+  constexpr std::size_t kSamples = 2000;
+  std::vector<std::string> samples;
+  bool invalid_utf8 = false;
+  {
+    const IgnoreGeometry attributes_only(source.layer);
     source.layer->ResetReading();
     std::int64_t number = 0;
-    while (all_utf8) {
+    while (samples.size() < kSamples) {
       auto feature = read_next(source, trap, ++number);
       if (!feature) break;
       for (int field : text_fields) {
-        if (feature->IsFieldSetAndNotNull(field) && !layers::vntext::is_valid_utf8(feature->GetFieldAsString(field))) {
-          all_utf8 = false;
-          break;
-        }
+        if (!feature->IsFieldSetAndNotNull(field)) continue;
+        const char* text = feature->GetFieldAsString(field);
+        if (!has_high_byte(text)) continue;
+        invalid_utf8 = invalid_utf8 || !layers::vntext::is_valid_utf8(text);
+        if (samples.size() < kSamples) samples.emplace_back(text);
       }
     }
-    source.layer->SetIgnoredFields(nullptr);
-    source.layer->ResetReading();
   }
-  if (all_utf8) return TextEncoding::utf8;
-  const char* declared = source.layer->GetMetadataItem("SOURCE_ENCODING", "SHAPEFILE");
-  if (declared != nullptr && lower_ascii(declared).find("1258") != std::string::npos) return TextEncoding::cp1258;
-  return TextEncoding::tcvn3;
+  source.layer->ResetReading();
+  if (!invalid_utf8) return TextEncoding::utf8;
+  return encoding_from_name(layers::vntext::guess_encoding(samples).encoding);
 }
 
 // Decoded NFC text, or nullopt when the bytes are not text in that encoding.
@@ -225,6 +340,8 @@ std::optional<std::string> decode_text(std::string_view bytes, TextEncoding enco
         return layers::vntext::to_nfc(bytes);
       case TextEncoding::tcvn3:
         return layers::vntext::decode_legacy(bytes, layers::vntext::LegacyEncoding::tcvn3);
+      case TextEncoding::vni:
+        return layers::vntext::decode_legacy(bytes, layers::vntext::LegacyEncoding::vni);
       case TextEncoding::cp1258:
         return layers::vntext::decode_legacy(bytes, layers::vntext::LegacyEncoding::cp1258);
     }
@@ -238,6 +355,8 @@ std::optional<std::string> decode_text(std::string_view bytes, TextEncoding enco
 struct CrsPlan {
   std::unique_ptr<OGRCoordinateTransformation> transform;  // null: the source is already EPSG:4326
   std::string label;                                       // short, for the import log
+  std::string origin;       // where the CRS came from: ".prj", "--source-crs" or the mapping file
+  OGRSpatialReference srs;  // the source CRS as used
 };
 
 bool is_vn2000(const OGRSpatialReference& srs) {
@@ -326,16 +445,22 @@ std::string describe_crs(const OGRSpatialReference& srs) {
   return srs.GetName() != nullptr ? srs.GetName() : "unnamed CRS";
 }
 
+// The CRS of a source: --source-crs when given (it overrides the .prj: a wrong .prj is a common fault
+// of exports), else the source's own (.prj), else the mapping's source_crs.
 CrsPlan plan_crs(const Source& source, const ImportOptions& options, const Mapping* mapping) {
   OGRSpatialReference srs;
-  std::string given;  // a CRS given by option or mapping, for messages
-  // The source's own CRS first; the option, then the mapping, stand in for a missing .prj.
-  if (const auto* layer_srs = source.layer->GetSpatialRef(); layer_srs != nullptr) {
-    srs = *layer_srs;
-  } else if (!options.source_crs.empty()) {
+  std::string given;  // a CRS given by option or mapping
+  CrsPlan plan;
+  const auto* layer_srs = source.layer->GetSpatialRef();
+  if (!options.source_crs.empty()) {
     given = options.source_crs;
+    plan.origin = "--source-crs";
+  } else if (layer_srs != nullptr) {
+    srs = *layer_srs;
+    plan.origin = source.driver == "ESRI Shapefile" ? ".prj" : "the file";
   } else if (mapping != nullptr && !mapping->source_crs.empty()) {
     given = mapping->source_crs;
+    plan.origin = mapping->origin;
   } else {
     throw InputError(
         fmt::format("{}: has no CRS (no .prj); give one with --source-crs, e.g. --source-crs EPSG:9208 "
@@ -344,7 +469,7 @@ CrsPlan plan_crs(const Source& source, const ImportOptions& options, const Mappi
   }
   if (!given.empty() && srs.SetFromUserInput(given.c_str()) != OGRERR_NONE) {
     const std::string what = fmt::format("'{}' is not a CRS PROJ knows (expected e.g. EPSG:9208)", given);
-    if (given == options.source_crs) throw BadRequestError("--source-crs " + what);
+    if (plan.origin == "--source-crs") throw BadRequestError("--source-crs " + what);
     throw ConfigError(mapping->origin, "source_crs", what);
   }
   srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -353,7 +478,6 @@ CrsPlan plan_crs(const Source& source, const ImportOptions& options, const Mappi
   target.importFromEPSG(4326);
   target.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
 
-  CrsPlan plan;
   if (is_vn2000(srs)) {
     auto [definition, label] = vn2000_definition(srs, options.helmert);
     OGRSpatialReference rebuilt;
@@ -366,6 +490,7 @@ CrsPlan plan_crs(const Source& source, const ImportOptions& options, const Mappi
   } else {
     plan.label = describe_crs(srs);
   }
+  plan.srs = srs;
   const std::array<const char*, 2> criterion{"CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", nullptr};
   if (srs.IsSame(&target, criterion.data())) {
     plan.label = "EPSG:4326";
@@ -374,23 +499,195 @@ CrsPlan plan_crs(const Source& source, const ImportOptions& options, const Mappi
   plan.transform.reset(OGRCreateCoordinateTransformation(&srs, &target));
   if (!plan.transform) {
     throw InputError(fmt::format("{}: cannot transform from {} to EPSG:4326: {}", source.path.string(), plan.label,
-                                 CPLGetLastErrorMsg()));
+                                 one_line(CPLGetLastErrorMsg())));
   }
   return plan;
 }
 
+// ---- step 3b: a file outside the province --------------------------------------------------------------
+
+// Positions of a source's features that land outside Nghệ An, to tell a stray record from a file
+// read with the wrong CRS.
+struct OutsideStats {
+  std::int64_t checked = 0;  // features whose position was checked
+  std::int64_t outside = 0;
+  std::vector<std::pair<double, double>> samples;  // centres of outside features, source CRS
+  static constexpr std::size_t kMaxSamples = 200;
+};
+
+// Where Nghệ An is, to judge a whole file: the union of the store's communes grown by about 500 m
+// (their outlines are simplified) when the store has them all, else the province's bounding box. The box
+// alone lets a file read in a neighbouring zone or meridian pass (26 km off puts Vinh in the sea, not
+// outside the box); records are still rejected by the box only, so a stray lot on the coast stays.
+class ProvinceShape {
+ public:
+  ProvinceShape(const layers::Store& store, const layers::LayerDef& importing, GEOSContextHandle_t geos) : geos_(geos) {
+    const auto communes = store.find_layer("communes");
+    if (!communes || importing.name == "communes" || communes->geometry == layers::GeometryType::none) return;
+    GEOSWKBReader* reader = GEOSWKBReader_create_r(geos_);
+    std::vector<GEOSGeometry*> parts;
+    store.scan("communes", true, [&](const layers::Feature& feature) {
+      const auto* bytes = reinterpret_cast<const unsigned char*>(feature.wkb.data());
+      if (GEOSGeometry* part = GEOSWKBReader_read_r(geos_, reader, bytes, feature.wkb.size())) parts.push_back(part);
+      return true;
+    });
+    GEOSWKBReader_destroy_r(geos_, reader);
+    if (parts.empty()) return;
+    GEOSGeometry* all =
+        GEOSGeom_createCollection_r(geos_, GEOS_GEOMETRYCOLLECTION, parts.data(), static_cast<unsigned>(parts.size()));
+    GEOSGeometry* merged = all != nullptr ? GEOSUnaryUnion_r(geos_, all) : nullptr;
+    if (all != nullptr) GEOSGeom_destroy_r(geos_, all);
+    if (merged == nullptr) return;
+    // A store with a few communes only (a test, a department's extract) does not outline the province.
+    double area = 0;
+    if (GEOSArea_r(geos_, merged, &area) != 1 || area < kMinOutlineArea) {
+      GEOSGeom_destroy_r(geos_, merged);
+      return;
+    }
+    shape_ = GEOSBuffer_r(geos_, merged, 0.005, 2);
+    GEOSGeom_destroy_r(geos_, merged);
+    if (shape_ != nullptr) prepared_ = GEOSPrepare_r(geos_, shape_);
+  }
+  ~ProvinceShape() {
+    if (prepared_ != nullptr) GEOSPreparedGeom_destroy_r(geos_, prepared_);
+    if (shape_ != nullptr) GEOSGeom_destroy_r(geos_, shape_);
+  }
+  ProvinceShape(const ProvinceShape&) = delete;
+  ProvinceShape& operator=(const ProvinceShape&) = delete;
+
+  [[nodiscard]] bool has_outline() const { return prepared_ != nullptr; }
+  // Half of Nghệ An (16,490 km², about 1.42 square degrees at 19° N).
+  static constexpr double kMinOutlineArea = 0.7;
+  [[nodiscard]] bool contains(double lon, double lat) const {
+    if (!layers::kNgheAnExtent.contains(lon, lat)) return false;
+    if (prepared_ == nullptr) return true;
+    GEOSGeometry* point = GEOSGeom_createPointFromXY_r(geos_, lon, lat);
+    const bool inside = GEOSPreparedContains_r(geos_, prepared_, point) == 1;
+    GEOSGeom_destroy_r(geos_, point);
+    return inside;
+  }
+
+ private:
+  GEOSContextHandle_t geos_;
+  GEOSGeometry* shape_ = nullptr;
+  const GEOSPreparedGeometry* prepared_ = nullptr;
+};
+
+// Whether most of the sample points land in Nghệ An through `transform` (null: already lon/lat).
+bool sample_fits(const std::vector<std::pair<double, double>>& points, OGRCoordinateTransformation* transform,
+                 bool swap, const ProvinceShape& province) {
+  std::size_t inside = 0;
+  for (auto [x, y] : points) {
+    if (swap) std::swap(x, y);
+    if (transform != nullptr && !transform->Transform(1, &x, &y)) continue;
+    if (province.contains(x, y)) ++inside;
+  }
+  return !points.empty() && inside * 10 >= points.size() * 8;
+}
+
+// VN-2000 CRSs the points might be in, Nghệ An's own first: TM-3 104°45′, UTM 48N/49N, then TM-3 with
+// the other provincial meridians (102°–108°30′ by 15′) nearest first.
+std::vector<std::pair<std::string, std::string>> vn2000_candidates(layers::HelmertConvention helmert) {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("VN-2000 / TM-3 104°45′ (EPSG:9208, Nghệ An)",
+                   layers::vn2000_tm3_proj(layers::kNgheAnCentralMeridian, helmert));
+  out.emplace_back("VN-2000 / UTM 48N (EPSG:3405)", layers::vn2000_utm_proj(48, helmert));
+  out.emplace_back("VN-2000 / UTM 49N (EPSG:3406)", layers::vn2000_utm_proj(49, helmert));
+  std::vector<double> meridians;
+  for (int quarter = 102 * 4; quarter <= 108 * 4 + 2; ++quarter) {
+    if (quarter * 0.25 != layers::kNgheAnCentralMeridian) meridians.push_back(quarter * 0.25);
+  }
+  std::sort(meridians.begin(), meridians.end(), [](double a, double b) {
+    return std::fabs(a - layers::kNgheAnCentralMeridian) < std::fabs(b - layers::kNgheAnCentralMeridian);
+  });
+  for (const double lon_0 : meridians) {
+    const int degrees = static_cast<int>(lon_0);
+    const int minutes = static_cast<int>(std::lround((lon_0 - degrees) * 60));
+    out.emplace_back(fmt::format("VN-2000 / TM-3 {}°{:02}′", degrees, minutes),
+                     layers::vn2000_tm3_proj(lon_0, helmert));
+  }
+  return out;
+}
+
+// The likely cause of a file landing outside the province, as advice.
+std::string outside_cause(const OutsideStats& stats, const CrsPlan& crs, const ImportOptions& options,
+                          const ProvinceShape& province) {
+  const auto& points = stats.samples;
+  if (sample_fits(points, crs.transform.get(), true, province)) {
+    return "the coordinates fit when x and y are swapped: the longitude/latitude (or easting/northing) columns are "
+           "exchanged";
+  }
+  const bool degrees = std::all_of(points.begin(), points.end(), [](const auto& p) {
+    return std::fabs(p.first) <= 180.0 && std::fabs(p.second) <= 90.0;
+  });
+  std::string cause;
+  if (degrees && crs.srs.IsProjected()) {
+    cause = "the coordinates look like degrees (longitude/latitude) but are read as projected metres";
+    if (sample_fits(points, nullptr, false, province)) cause += "; they fit EPSG:4326";
+    if (sample_fits(points, nullptr, true, province)) cause += "; they fit EPSG:4326 with x and y swapped";
+  } else if (!degrees && crs.srs.IsGeographic()) {
+    cause = "the coordinates look like metres of a projected CRS but are read as degrees";
+  }
+  std::vector<std::string> fits;
+  if (!degrees) {
+    OGRSpatialReference target;
+    target.importFromEPSG(4326);
+    target.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    for (const auto& [name, definition] : vn2000_candidates(options.helmert)) {
+      OGRSpatialReference candidate;
+      if (candidate.SetFromUserInput(definition.c_str()) != OGRERR_NONE) continue;
+      candidate.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+      const std::unique_ptr<OGRCoordinateTransformation> transform(
+          OGRCreateCoordinateTransformation(&candidate, &target));
+      if (transform && sample_fits(points, transform.get(), false, province)) fits.push_back(name);
+      if (fits.size() == 3) break;
+    }
+  }
+  if (!fits.empty()) {
+    std::string names;
+    for (const auto& name : fits) names += (names.empty() ? "" : " or ") + name;
+    cause += fmt::format("{}they fit {}: wrong zone or central meridian", cause.empty() ? "" : "; ", names);
+  }
+  if (crs.origin != ".prj" && crs.origin != "the file") {
+    cause += fmt::format("{}the CRS came from {}{}", cause.empty() ? "" : "; ", crs.origin,
+                         crs.origin == "--source-crs" ? "" : " (the file has no .prj)");
+  } else if (cause.empty()) {
+    cause = "the .prj may be wrong";
+  }
+  return cause;
+}
+
+[[noreturn]] void refuse_outside(const Source& source, const OutsideStats& stats, const CrsPlan& crs,
+                                 const ImportOptions& options, const ProvinceShape& province) {
+  throw InputError(fmt::format(
+      "{}: {} of {} features lie outside Nghệ An{} when read as {} — {}; give the right CRS with --source-crs "
+      "(it overrides the .prj); nothing was imported",
+      source.path.string(), stats.outside, stats.checked, province.has_outline() ? " (its communes)" : "", crs.label,
+      outside_cause(stats, crs, options, province)));
+}
+
 // ---- step 4: attribute bindings ----------------------------------------------------------------------
 
+// "$fid" in a mapping names the feature id: formats such as DGN have no id field of their own.
+constexpr std::string_view kFidField = "$fid";
+
 struct Binding {
-  enum class Kind { none, field, constant } kind = Kind::none;
+  enum class Kind { none, field, fid, constant } kind = Kind::none;
   int field = -1;
   OGRFieldType field_type = OFTString;
+  const FieldSpec* spec = nullptr;  // the mapping's rules, if any
   layers::Value constant;
+};
+
+struct FilterBinding {
+  const Filter* filter = nullptr;
+  int field = -1;
 };
 
 struct Bindings {
   std::vector<Binding> attributes;  // one per LayerDef::attributes
-  int id_field = -1;                // the field naming records in the report; -1: the FID
+  std::vector<FilterBinding> filters;
+  int id_field = -1;  // the field naming records in the report; -1: the FID
 };
 
 Bindings bind_attributes(const Source& source, const layers::LayerDef& def, const Mapping* mapping) {
@@ -398,7 +695,7 @@ Bindings bind_attributes(const Source& source, const layers::LayerDef& def, cons
   Bindings bindings;
   for (const auto& attribute : def.attributes) {
     Binding binding;
-    const std::string* mapped = mapping != nullptr ? mapping->field_for(attribute.name) : nullptr;
+    const FieldSpec* mapped = mapping != nullptr ? mapping->spec_for(attribute.name) : nullptr;
     const std::string* constant = mapping != nullptr ? mapping->constant_for(attribute.name) : nullptr;
     if (constant != nullptr) {
       binding.kind = Binding::Kind::constant;
@@ -408,9 +705,12 @@ Bindings bind_attributes(const Source& source, const layers::LayerDef& def, cons
       binding.constant = std::move(*value);
     } else {
       // GetFieldIndex is case-insensitive, so an unmapped attribute also finds OBJECTID-style names.
-      const std::string& field = mapped != nullptr ? *mapped : attribute.name;
+      const std::string& field = mapped != nullptr ? mapped->field : attribute.name;
       binding.field = defn->GetFieldIndex(field.c_str());
-      if (binding.field >= 0) {
+      binding.spec = mapped;
+      if (mapped != nullptr && field == kFidField) {
+        binding.kind = Binding::Kind::fid;
+      } else if (binding.field >= 0) {
         binding.kind = Binding::Kind::field;
         binding.field_type = defn->GetFieldDefn(binding.field)->GetType();
       } else if (mapped != nullptr) {
@@ -425,7 +725,21 @@ Bindings bind_attributes(const Source& source, const layers::LayerDef& def, cons
     }
     bindings.attributes.push_back(std::move(binding));
   }
-  if (mapping != nullptr && !mapping->source_id.empty()) {
+  if (mapping != nullptr) {
+    for (const auto& filter : mapping->filters) {
+      const int field = defn->GetFieldIndex(filter.field.c_str());
+      if (field < 0 && filter.field == kFidField) {
+        throw InputError(fmt::format("{}: filters test fields, not the feature id ({}.field in {})",
+                                     source.path.string(), filter.key, mapping->origin));
+      }
+      if (field < 0) {
+        throw InputError(fmt::format("{}: has no field '{}' ({}.field in {})", source.path.string(), filter.field,
+                                     filter.key, mapping->origin));
+      }
+      bindings.filters.push_back({&filter, field});
+    }
+  }
+  if (mapping != nullptr && !mapping->source_id.empty() && mapping->source_id != kFidField) {
     bindings.id_field = defn->GetFieldIndex(mapping->source_id.c_str());
     const char* fid_column = source.layer->GetFIDColumn();
     const bool is_fid = fid_column != nullptr && lower_ascii(fid_column) == lower_ascii(mapping->source_id);
@@ -433,7 +747,7 @@ Bindings bind_attributes(const Source& source, const layers::LayerDef& def, cons
       throw InputError(fmt::format("{}: has no field '{}' (source_id in {})", source.path.string(), mapping->source_id,
                                    mapping->origin));
     }
-  } else {
+  } else if (mapping == nullptr || mapping->source_id.empty()) {
     for (const char* name : {"id", "OBJECTID", "fid"}) {
       bindings.id_field = defn->GetFieldIndex(name);
       if (bindings.id_field >= 0) break;
@@ -457,11 +771,35 @@ std::string missing_reason(const std::string& attribute) {
   return it != kNames.end() ? it->second : "missing_" + attribute;
 }
 
+// The field's decoded text for filters: trimmed NFC, "" when null (undecodable bytes stay as they are).
+std::string filter_text(const OGRFeature& feature, int field, TextEncoding encoding) {
+  if (!feature.IsFieldSetAndNotNull(field)) return {};
+  const char* raw = feature.GetFieldAsString(field);
+  const auto text = decode_text(raw, encoding);
+  FieldSpec plain;
+  return apply_text_rules(plain, text ? *text : std::string(raw));
+}
+
+bool passes_filters(const OGRFeature& feature, const Bindings& bindings, TextEncoding encoding) {
+  return std::all_of(bindings.filters.begin(), bindings.filters.end(), [&](const FilterBinding& binding) {
+    return binding.filter->passes(filter_text(feature, binding.field, encoding));
+  });
+}
+
+// Source text through the mapping's text rules, then to the attribute type.
+std::optional<layers::Value> text_value(std::string_view text, const Binding& binding, layers::AttributeType type) {
+  if (binding.spec != nullptr && binding.spec->has_text_rules()) {
+    return parse_attribute_value(apply_text_rules(*binding.spec, text), type);
+  }
+  return parse_attribute_value(text, type);
+}
+
 std::optional<layers::Value> field_value(const OGRFeature& feature, const Binding& binding, layers::AttributeType type,
                                          TextEncoding encoding) {
   const int field = binding.field;
   if (!feature.IsFieldSetAndNotNull(field)) return layers::Value{};
-  switch (binding.field_type) {
+  const bool rules = binding.spec != nullptr && binding.spec->has_text_rules();
+  switch (rules ? OFTString : binding.field_type) {
     case OFTInteger:
     case OFTInteger64:
       if (type == layers::AttributeType::integer || type == layers::AttributeType::boolean) {
@@ -483,15 +821,17 @@ std::optional<layers::Value> field_value(const OGRFeature& feature, const Bindin
       }
       break;
     case OFTString: {
-      auto text = decode_text(feature.GetFieldAsString(field), encoding);
+      const char* raw = feature.GetFieldAsString(field);
+      // Numbers and dates in text attributes come out of GDAL as ASCII: no decoding needed.
+      auto text = binding.field_type == OFTString ? decode_text(raw, encoding) : std::optional<std::string>(raw);
       if (!text) return std::nullopt;
-      return parse_attribute_value(*text, type);
+      return text_value(*text, binding, type);
     }
     default:
       break;
   }
   // Every other combination goes through GDAL's text form (numbers in text attributes, ...).
-  return parse_attribute_value(feature.GetFieldAsString(field), type);
+  return text_value(feature.GetFieldAsString(field), binding, type);
 }
 
 Values read_values(const OGRFeature& feature, const Bindings& bindings, const layers::LayerDef& def,
@@ -509,12 +849,22 @@ Values read_values(const OGRFeature& feature, const Bindings& bindings, const la
       case Binding::Kind::constant:
         value = binding.constant;
         break;
+      case Binding::Kind::fid:
+        value = text_value(std::to_string(feature.GetFID()), binding, attribute.type);
+        break;
       case Binding::Kind::field:
         value = field_value(feature, binding, attribute.type, encoding);
         if (!value && binding.field_type == OFTString &&
             !decode_text(feature.GetFieldAsString(binding.field), encoding)) {
           out.reject_reason = "undecodable_" + attribute.name;
           return out;
+        }
+        if (value && std::holds_alternative<std::monostate>(*value) && binding.spec != nullptr &&
+            binding.spec->default_value) {
+          value = parse_attribute_value(*binding.spec->default_value, attribute.type);
+          if (value) {
+            if (auto* text = std::get_if<std::string>(&*value)) *text = layers::vntext::to_nfc(*text);
+          }
         }
         break;
     }
@@ -557,9 +907,10 @@ class GeosContext {
 using OgrGeometryPtr = std::unique_ptr<OGRGeometry>;
 
 struct GeometryOutcome {
-  std::string wkb;            // ISO WKB in EPSG:4326
-  std::string reject_reason;  // non-empty: the record is rejected
-  std::string repair_reason;  // non-empty: the geometry was repaired
+  std::string wkb;                // ISO WKB in EPSG:4326
+  std::string reject_reason;      // non-empty: the record is rejected
+  std::string repair_reason;      // non-empty: the geometry was repaired
+  std::optional<double> area_m2;  // planar TM-3 area, when the layer declares areas
 };
 
 OGRwkbGeometryType target_type(layers::GeometryType type) {
@@ -668,8 +1019,36 @@ bool inside_province(const OGRGeometry& geometry) {
          layers::kNgheAnExtent.contains(envelope.MaxX, envelope.MaxY);
 }
 
+// Areas as cadastral records declare them: planar, in VN-2000 / TM-3 with Nghệ An's meridian. The
+// datum shift changes areas by well under a millionth, so WGS84 lon/lat go straight to the projection.
+class AreaMeter {
+ public:
+  AreaMeter() {
+    OGRSpatialReference wgs84, tm3;
+    wgs84.importFromEPSG(4326);
+    wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const std::string definition = fmt::format(
+        "+proj=tmerc +lat_0=0 +lon_0={} +k=0.9999 +x_0=500000 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs",
+        layers::kNgheAnCentralMeridian);
+    tm3.SetFromUserInput(definition.c_str());
+    tm3.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    transform_.reset(OGRCreateCoordinateTransformation(&wgs84, &tm3));
+    if (!transform_) throw Error(ErrorCode::internal, "cannot build the TM-3 area projection");
+  }
+  [[nodiscard]] std::optional<double> area(const OGRGeometry& wgs84) const {
+    const OgrGeometryPtr projected(wgs84.clone());
+    if (projected->transform(transform_.get()) != OGRERR_NONE) return std::nullopt;
+    return OGR_G_Area(OGRGeometry::ToHandle(projected.get()));
+  }
+
+ private:
+  std::unique_ptr<OGRCoordinateTransformation> transform_;
+};
+
 GeometryOutcome prepare_geometry(const OGRGeometry* source, const layers::LayerDef& def, const CrsPlan& crs,
-                                 GEOSContextHandle_t geos) {
+                                 GEOSContextHandle_t geos, OutsideStats& outside, const ProvinceShape& province,
+                                 const AreaMeter* area_meter) {
   GeometryOutcome out;
   if (source == nullptr || source->IsEmpty()) {
     out.reject_reason = "empty_geometry";
@@ -688,21 +1067,33 @@ GeometryOutcome prepare_geometry(const OGRGeometry* source, const layers::LayerD
     out.reject_reason = "invalid_geometry";
     return out;
   }
+  OGREnvelope source_box;
+  geometry->getEnvelope(&source_box);
+  ++outside.checked;
+  auto count_outside = [&] {
+    ++outside.outside;
+    if (outside.samples.size() < OutsideStats::kMaxSamples) {
+      outside.samples.emplace_back((source_box.MinX + source_box.MaxX) / 2, (source_box.MinY + source_box.MaxY) / 2);
+    }
+  };
   // A point that cannot be transformed lies outside the CRS's domain, hence outside the province.
-  if (crs.transform && geometry->transform(crs.transform.get()) != OGRERR_NONE) {
+  if ((crs.transform && geometry->transform(crs.transform.get()) != OGRERR_NONE) || !inside_province(*geometry)) {
+    count_outside();
     out.reject_reason = "outside_province";
     return out;
   }
-  if (!inside_province(*geometry)) {
-    out.reject_reason = "outside_province";
-    return out;
+  if (province.has_outline()) {
+    OGREnvelope box;
+    geometry->getEnvelope(&box);
+    if (!province.contains((box.MinX + box.MaxX) / 2, (box.MinY + box.MaxY) / 2)) count_outside();
   }
+  if (area_meter != nullptr) out.area_m2 = area_meter->area(*geometry);
   out.wkb.resize(geometry->WkbSize());
   geometry->exportToWkb(wkbNDR, reinterpret_cast<unsigned char*>(out.wkb.data()), wkbVariantIso);
   return out;
 }
 
-// ---- step 7: keys ------------------------------------------------------------------------------------
+// ---- step 7: keys and catalogue checks ---------------------------------------------------------------
 
 // "parcels" → "parcel", "addresses" → "address": the reason names one record of the layer.
 std::string duplicate_reason(const std::string& layer) {
@@ -744,25 +1135,129 @@ class KeyTracker {
   std::unordered_set<std::string> seen_;
 };
 
+// A value checked against the codes another layer of the store holds.
+struct ReferenceCheck {
+  std::size_t attribute = 0;
+  std::unordered_set<std::string> known;
+  std::string separator;  // non-empty: a combined value ("ONT+CLN") is checked part by part
+  bool reject = false;    // reject the record; else keep it and flag it
+  std::string reason;
+
+  [[nodiscard]] bool passes(const layers::Value& value) const {
+    const auto* text = std::get_if<std::string>(&value);
+    if (text == nullptr) return true;  // null: nothing to check (required attributes are checked before)
+    if (separator.empty()) return known.contains(*text);
+    for (std::size_t start = 0; start <= text->size();) {
+      std::size_t end = text->find(separator, start);
+      if (end == std::string::npos) end = text->size();
+      if (!known.contains(text->substr(start, end - start))) return false;
+      start = end + separator.size();
+    }
+    return true;
+  }
+};
+
+std::unordered_set<std::string> codes_of(const layers::Store& store, const layers::LayerDef& catalogue,
+                                         const std::string& attribute) {
+  std::unordered_set<std::string> codes;
+  const std::size_t index = catalogue.attribute_index(attribute);
+  store.scan(catalogue.name, false, [&](const layers::Feature& feature) {
+    if (const auto* code = std::get_if<std::string>(&feature.values.at(index))) codes.insert(*code);
+    return true;
+  });
+  return codes;
+}
+
+// Land-use codes against the store's land_use_codes (unknown ones are kept and flagged); the 2025
+// conversion table's new units against the store's communes (unknown ones are rejected). A check
+// whose catalogue is not in the store is skipped with a note in the report.
+std::vector<ReferenceCheck> reference_checks(const layers::Store& store, const layers::LayerDef& def,
+                                             const Mapping* mapping, std::vector<std::string>& notes) {
+  struct Rule {
+    std::string layer;  // empty: any layer with the attribute
+    std::string attribute, catalogue, catalogue_attribute, reason;
+    bool reject;
+  };
+  static const std::vector<Rule> kRules{
+      {"", "land_use", "land_use_codes", "code", "unknown_land_use_code", false},
+      {"commune_mapping", "new_code", "communes", "code", "unknown_new_unit", true},
+  };
+  std::vector<ReferenceCheck> checks;
+  for (const auto& rule : kRules) {
+    if (!rule.layer.empty() && rule.layer != def.name) continue;
+    const auto* attribute = def.find_attribute(rule.attribute);
+    if (attribute == nullptr || attribute->type != layers::AttributeType::text) continue;
+    const auto catalogue = store.find_layer(rule.catalogue);
+    if (!catalogue || catalogue->find_attribute(rule.catalogue_attribute) == nullptr) {
+      notes.push_back(
+          fmt::format("{} not checked: the store has no {} layer (import it first)", rule.attribute, rule.catalogue));
+      continue;
+    }
+    ReferenceCheck check;
+    check.attribute = def.attribute_index(rule.attribute);
+    check.known = codes_of(store, *catalogue, rule.catalogue_attribute);
+    if (rule.attribute == "land_use") {
+      const FieldSpec* spec = mapping != nullptr ? mapping->spec_for(rule.attribute) : nullptr;
+      check.separator = spec != nullptr ? spec->list_separator() : "+";
+    }
+    check.reject = rule.reject;
+    check.reason = rule.reason;
+    checks.push_back(std::move(check));
+  }
+  return checks;
+}
+
+// The attribute holding a declared area in m², for polygon layers that have one.
+std::optional<std::size_t> declared_area_attribute(const layers::LayerDef& def) {
+  if (def.geometry != layers::GeometryType::polygon && def.geometry != layers::GeometryType::multipolygon) return {};
+  const auto* attribute = def.find_attribute("area_m2");
+  if (attribute == nullptr ||
+      (attribute->type != layers::AttributeType::real && attribute->type != layers::AttributeType::integer))
+    return {};
+  return def.attribute_index("area_m2");
+}
+
+// A declared area more than 5 % away from the geometry's: a wrong geometry or a wrong record.
+bool area_mismatch(const layers::Value& declared, std::optional<double> computed) {
+  double value = 0;
+  if (const auto* real = std::get_if<double>(&declared)) {
+    value = *real;
+  } else if (const auto* integer = std::get_if<std::int64_t>(&declared)) {
+    value = static_cast<double>(*integer);
+  } else {
+    return false;
+  }
+  if (!computed || *computed <= 0 || value <= 0) return false;
+  return std::fabs(value - *computed) > 0.05 * *computed;
+}
+
 // ---- step 8: provenance ------------------------------------------------------------------------------
 
-// SHA-256 over every file of every source (a Shapefile's .shp, .shx, .dbf, .prj, ...), in order.
+// SHA-256 over every file of every source (a Shapefile's .shp, .shx, .dbf, .prj, ...; an archive as
+// a whole), in order. VSI reads plain and virtual paths alike.
 std::string hash_sources(const std::vector<Source>& sources) {
   const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
     throw Error(ErrorCode::internal, "SHA-256 is unavailable");
   }
   std::vector<char> buffer(1 << 16);
-  for (const auto& source : sources) {
-    char** files = source.dataset->GetFileList();
-    for (char** file = files; file != nullptr && *file != nullptr; ++file) {
-      std::ifstream in(*file, std::ios::binary);
-      if (!in) throw InputError(fmt::format("{}: cannot be read", *file));
-      while (in) {
-        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        if (in.gcount() > 0) EVP_DigestUpdate(context.get(), buffer.data(), static_cast<size_t>(in.gcount()));
-      }
+  auto add_file = [&](const std::string& file) {
+    VSIStatBufL stat{};
+    if (VSIStatL(file.c_str(), &stat) == 0 && VSI_ISDIR(stat.st_mode)) return;
+    VSILFILE* handle = VSIFOpenL(file.c_str(), "rb");
+    if (handle == nullptr) throw InputError(fmt::format("{}: cannot be read", file));
+    for (std::size_t n; (n = VSIFReadL(buffer.data(), 1, buffer.size(), handle)) > 0;) {
+      EVP_DigestUpdate(context.get(), buffer.data(), n);
     }
+    VSIFCloseL(handle);
+  };
+  for (const auto& source : sources) {
+    if (!source.archive.empty()) {
+      add_file(source.archive);
+      continue;
+    }
+    char** files = source.dataset->GetFileList();
+    for (char** file = files; file != nullptr && *file != nullptr; ++file) add_file(*file);
     CSLDestroy(files);
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
@@ -789,8 +1284,12 @@ struct ImportState {
   const layers::LayerDef& def;
   layers::LayerWriter& writer;
   KeyTracker keys;
-  GeosContext geos;
+  GEOSContextHandle_t geos;
+  const ProvinceShape& province;
   ImportReport& report;
+  std::vector<ReferenceCheck> checks;
+  std::optional<std::size_t> area_attribute;
+  std::optional<AreaMeter> area_meter;
 };
 
 void import_source(Source& source, const ImportOptions& options, const Mapping* mapping, bool prefix_ids,
@@ -805,10 +1304,8 @@ void import_source(Source& source, const ImportOptions& options, const Mapping* 
     crs_labels.push_back(crs.label);
   }
   const Bindings bindings = bind_attributes(source, state.def, mapping);
-  if (!has_geometry) {
-    const std::array<const char*, 2> ignored{"OGR_GEOMETRY", nullptr};
-    source.layer->SetIgnoredFields(const_cast<const char**>(ignored.data()));
-  }
+  std::optional<IgnoreGeometry> attributes_only;
+  if (!has_geometry) attributes_only.emplace(source.layer);
   source.layer->ResetReading();
 
   auto& record = state.report.record;
@@ -817,42 +1314,82 @@ void import_source(Source& source, const ImportOptions& options, const Mapping* 
     if (prefix_ids) id = source.path.filename().string() + ":" + id;
     state.report.records.push_back({std::move(id), action, std::move(reason)});
   };
+  auto reject = [&](const OGRFeature& feature, std::string reason) {
+    ++record.rejected;
+    issue(feature, "rejected", std::move(reason));
+  };
 
+  const std::int64_t total = source.layer->GetFeatureCount(FALSE);
   std::int64_t number = 0;
+  auto progress = [&](bool done) {
+    if (options.progress) options.progress({source.path.string(), number, total, done});
+  };
+  OutsideStats outside;
+  progress(false);  // the start: rates and ETAs count from here
   while (auto feature = read_next(source, trap, number + 1)) {
     ++number;
     ++record.read;
+    if (number % 4096 == 0) progress(false);
+    if (!passes_filters(*feature, bindings, encoding)) {
+      ++state.report.filtered;
+      continue;
+    }
     Values values = read_values(*feature, bindings, state.def, encoding);
     if (!values.reject_reason.empty()) {
-      ++record.rejected;
-      issue(*feature, "rejected", std::move(values.reject_reason));
+      reject(*feature, std::move(values.reject_reason));
+      continue;
+    }
+    const auto failed = std::find_if(state.checks.begin(), state.checks.end(), [&](const ReferenceCheck& check) {
+      return check.reject && !check.passes(values.values[check.attribute]);
+    });
+    if (failed != state.checks.end()) {
+      reject(*feature, failed->reason);
       continue;
     }
     layers::Feature out{std::move(values.values), {}};
     GeometryOutcome geometry;
     if (has_geometry) {
-      geometry = prepare_geometry(feature->GetGeometryRef(), state.def, crs, state.geos.get());
+      geometry = prepare_geometry(feature->GetGeometryRef(), state.def, crs, state.geos, outside, state.province,
+                                  state.area_meter ? &*state.area_meter : nullptr);
+      // Most of a big file outside: refuse it now rather than read on.
+      if (outside.checked >= 10000 && outside.outside * 20 >= outside.checked * 19) {
+        refuse_outside(source, outside, crs, options, state.province);
+      }
       if (!geometry.reject_reason.empty()) {
-        ++record.rejected;
-        issue(*feature, "rejected", std::move(geometry.reject_reason));
+        reject(*feature, std::move(geometry.reject_reason));
         continue;
       }
       out.wkb = std::move(geometry.wkb);
     }
     if (!state.keys.insert(out.values)) {
-      ++record.rejected;
-      issue(*feature, "rejected", duplicate_reason(state.def.name));
+      reject(*feature, duplicate_reason(state.def.name));
       continue;
     }
     state.writer.add(out);
     ++record.imported;
+    bool flagged = false;
     if (!geometry.repair_reason.empty()) {
       ++record.repaired;
-      ++record.flagged;
+      flagged = true;
       issue(*feature, "repaired", std::move(geometry.repair_reason));
     }
+    for (const auto& check : state.checks) {
+      if (!check.reject && !check.passes(out.values[check.attribute])) {
+        flagged = true;
+        issue(*feature, "flagged", check.reason);
+      }
+    }
+    if (state.area_attribute && area_mismatch(out.values[*state.area_attribute], geometry.area_m2)) {
+      flagged = true;
+      issue(*feature, "flagged", "area_mismatch");
+    }
+    record.flagged += flagged ? 1 : 0;
   }
-  source.layer->SetIgnoredFields(nullptr);
+  progress(true);
+  // A stray record is rejected alone; a file mostly outside was read with the wrong CRS or axes.
+  if (outside.outside > 0 && outside.outside * 2 > outside.checked) {
+    refuse_outside(source, outside, crs, options, state.province);
+  }
 }
 
 }  // namespace
@@ -865,6 +1402,7 @@ nlohmann::json ImportReport::to_json() const {
     issues.push_back({{"source_id", issue.source_id}, {"action", issue.action}, {"reason", issue.reason}});
   }
   return {{"layer", record.layer},
+          {"mode", record.mode == layers::WriteMode::upsert ? "upsert" : "replace"},
           {"source", record.source},
           {"source_sha256", record.source_sha256},
           {"source_crs", record.source_crs},
@@ -875,17 +1413,22 @@ nlohmann::json ImportReport::to_json() const {
           {"repaired", record.repaired},
           {"flagged", record.flagged},
           {"rejected", record.rejected},
+          {"filtered", filtered},
+          {"notes", notes},
           {"records", std::move(issues)}};
 }
 
 std::string ImportReport::summary() const {
-  std::string text = fmt::format("{}: {} read, {} imported, {} rejected, {} repaired, {} flagged\n", record.layer,
+  std::string text = fmt::format("{}: {} read, {} imported, {} rejected, {} repaired, {} flagged", record.layer,
                                  record.read, record.imported, record.rejected, record.repaired, record.flagged);
+  if (filtered > 0) text += fmt::format(", {} filtered out", filtered);
+  text += record.mode == layers::WriteMode::upsert ? " (upsert)\n" : "\n";
   text += fmt::format("  source: {}\n  crs: {}; text: {}\n", record.source,
                       record.source_crs.empty() ? "(no geometry)" : record.source_crs, record.encoding);
   std::map<std::string, std::int64_t> reasons;
   for (const auto& issue : records) ++reasons[issue.action + ": " + issue.reason];
   for (const auto& [reason, count] : reasons) text += fmt::format("  {} × {}\n", count, reason);
+  for (const auto& note : notes) text += fmt::format("  note: {}\n", note);
   return text;
 }
 
@@ -907,16 +1450,24 @@ ImportReport run_import(layers::Store& store, const layers::LayerDef& layer, con
 
   ImportReport report;
   report.record.layer = layer.name;
+  report.record.mode = options.mode;
   report.record.mapping = options.mapping ? options.mapping->string() : std::string();
   std::vector<std::string> paths, encodings, crs_labels;
 
   GdalErrorTrap trap;
   std::vector<Source> sources;
   for (const auto& path : options.sources) sources.push_back(open_source(path, mapping_ptr, layer, trap));
+  // Catalogues are read before writing starts (an upsert may read the layer it writes).
+  std::vector<ReferenceCheck> checks = reference_checks(store, layer, mapping_ptr, report.notes);
+  const GeosContext geos;
+  const ProvinceShape province(store, layer, geos.get());
 
   // Destroyed without commit() on any exception: the store keeps its previous content.
-  auto writer = store.replace_layer(layer);
-  ImportState state{layer, *writer, KeyTracker(layer), {}, report};
+  auto writer = store.write_layer(layer, options.mode);
+  ImportState state{layer,       *writer, KeyTracker(layer), geos.get(),
+                    province,    report,  std::move(checks), declared_area_attribute(layer),
+                    std::nullopt};
+  if (state.area_attribute) state.area_meter.emplace();
   for (auto& source : sources) {
     paths.push_back(source.path.string());
     import_source(source, options, mapping_ptr, sources.size() > 1, state, trap, encodings, crs_labels);

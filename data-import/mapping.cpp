@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "layers/core/error.hpp"
+#include "layers/core/vntext.hpp"
 
 namespace bandoso::data_import {
 
@@ -19,10 +20,22 @@ bool is_known_encoding(std::string_view name) {
 }
 
 const std::string* Mapping::field_for(std::string_view attribute) const {
-  for (const auto& [name, field] : fields) {
-    if (name == attribute) return &field;
+  const FieldSpec* spec = spec_for(attribute);
+  return spec != nullptr ? &spec->field : nullptr;
+}
+
+const FieldSpec* Mapping::spec_for(std::string_view attribute) const {
+  for (const auto& [name, spec] : fields) {
+    if (name == attribute) return &spec;
   }
   return nullptr;
+}
+
+const std::string& FieldSpec::list_separator() const {
+  static const std::string kPlus = "+";
+  if (!join.empty()) return join;
+  if (!split.empty()) return split;
+  return kPlus;
 }
 
 const std::string* Mapping::constant_for(std::string_view attribute) const {
@@ -142,6 +155,76 @@ std::optional<layers::Value> parse_attribute_value(std::string_view text, layers
   return std::nullopt;
 }
 
+// ---- text rules and filters -------------------------------------------------------------------------
+
+namespace {
+
+std::string squeeze_spaces(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (const char c : trim(text)) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f') {
+      space = true;
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string tidy(const FieldSpec& spec, std::string_view text) {
+  std::string out = spec.squeeze ? squeeze_spaces(text) : std::string(trim(text));
+  switch (spec.letter_case) {
+    case LetterCase::keep:
+      break;
+    case LetterCase::upper:
+      out = layers::vntext::to_upper(out);
+      break;
+    case LetterCase::lower:
+      out = layers::vntext::to_lower(out);
+      break;
+    case LetterCase::title:
+      out = layers::vntext::to_title(out);
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string apply_text_rules(const FieldSpec& spec, std::string_view text) {
+  if (spec.split.empty()) return tidy(spec, text);
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(spec.split, start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string part = tidy(spec, text.substr(start, end - start));
+    if (!part.empty()) out += (out.empty() ? "" : spec.list_separator()) + part;
+    start = end + spec.split.size();
+  }
+  return out;
+}
+
+bool Filter::passes(std::string_view text) const {
+  const auto listed = [&] { return std::find(values.begin(), values.end(), text) != values.end(); };
+  switch (op) {
+    case Op::equals:
+    case Op::in:
+      return listed();
+    case Op::not_equals:
+    case Op::not_in:
+      return !listed();
+    case Op::empty:
+      return text.empty();
+    case Op::not_empty:
+      return !text.empty();
+  }
+  return true;
+}
+
 // ---- parsing ---------------------------------------------------------------------------------------
 
 namespace {
@@ -219,8 +302,8 @@ Mapping parse_mapping(std::string_view yaml_text, const std::string& origin) {
     } else if (key == "encoding") {
       mapping.encoding = parser.scalar(node, key, "an encoding");
       if (!is_known_encoding(mapping.encoding)) {
-        parser.fail(key,
-                    fmt::format("unknown encoding '{}' (expected auto, utf-8, tcvn3 or cp1258)", mapping.encoding));
+        parser.fail(
+            key, fmt::format("unknown encoding '{}' (expected auto, utf-8, tcvn3, vni or cp1258)", mapping.encoding));
       }
     } else if (key == "source_crs") {
       mapping.source_crs = parser.scalar(node, key, "a CRS (e.g. EPSG:4326)");
@@ -232,32 +315,130 @@ Mapping parse_mapping(std::string_view yaml_text, const std::string& origin) {
           columns.x = parser.scalar(column, path, "a column name");
         } else if (axis == "y") {
           columns.y = parser.scalar(column, path, "a column name");
+        } else if (axis == "wkt") {
+          columns.wkt = parser.scalar(column, path, "a column name");
         } else {
-          parser.fail(path, "unknown key (expected x and y)");
+          parser.fail(path, "unknown key (expected x and y, or wkt)");
         }
       }
-      if (columns.x.empty()) parser.fail(key + ".x", "missing: the longitude/easting column");
-      if (columns.y.empty()) parser.fail(key + ".y", "missing: the latitude/northing column");
+      if (!columns.wkt.empty()) {
+        if (!columns.x.empty() || !columns.y.empty()) parser.fail(key + ".wkt", "give either wkt or x and y");
+      } else {
+        if (columns.x.empty()) parser.fail(key + ".x", "missing: the longitude/easting column");
+        if (columns.y.empty()) parser.fail(key + ".y", "missing: the latitude/northing column");
+      }
       mapping.csv = columns;
     } else if (key == "fields") {
-      for (const auto& [attribute, field] : parser.entries(node, key)) {
+      for (const auto& [attribute, spec_node] : parser.entries(node, key)) {
         const std::string path = key + "." + attribute;
-        mapping.fields.emplace_back(attribute, parser.scalar(field, path, "a source field name"));
-        if (mapping.fields.back().second.empty()) parser.fail(path, "empty source field name");
+        if (!spec_node.IsMap()) {
+          FieldSpec spec;
+          spec.field = parser.scalar(spec_node, path, "a source field name or {field: ..., ...}");
+          if (spec.field.empty()) parser.fail(path, "empty source field name");
+          mapping.fields.emplace_back(attribute, std::move(spec));
+          continue;
+        }
+        FieldSpec spec;
+        std::optional<std::string> value;
+        bool has_rules = false;
+        for (const auto& [rule, rule_node] : parser.entries(spec_node, path)) {
+          const std::string rule_path = path + "." + rule;
+          if (rule == "field") {
+            spec.field = parser.scalar(rule_node, rule_path, "a source field name");
+            if (spec.field.empty()) parser.fail(rule_path, "empty source field name");
+          } else if (rule == "value") {
+            value = parser.scalar(rule_node, rule_path, "a value");
+          } else if (rule == "trim") {
+            const std::string flag = parser.scalar(rule_node, rule_path, "true or false");
+            if (flag != "true" && flag != "false") parser.fail(rule_path, "expected true or false");
+            spec.squeeze = flag == "true";
+            has_rules = true;
+          } else if (rule == "case") {
+            const std::string name = parser.scalar(rule_node, rule_path, "upper, lower or title");
+            if (name == "upper") {
+              spec.letter_case = LetterCase::upper;
+            } else if (name == "lower") {
+              spec.letter_case = LetterCase::lower;
+            } else if (name == "title") {
+              spec.letter_case = LetterCase::title;
+            } else {
+              parser.fail(rule_path, fmt::format("unknown case '{}' (expected upper, lower or title)", name));
+            }
+            has_rules = true;
+          } else if (rule == "split" || rule == "join") {
+            std::string separator = parser.scalar(rule_node, rule_path, "a separator");
+            if (separator.empty()) parser.fail(rule_path, "empty separator");
+            (rule == "split" ? spec.split : spec.join) = std::move(separator);
+            has_rules = true;
+          } else if (rule == "default") {
+            spec.default_value = parser.scalar(rule_node, rule_path, "a value");
+            has_rules = true;
+          } else {
+            parser.fail(rule_path, "unknown key (expected field, value, trim, case, split, join, default)");
+          }
+        }
+        if (!spec.join.empty() && spec.split.empty()) parser.fail(path + ".join", "join needs split");
+        if (value) {
+          if (!spec.field.empty() || has_rules) parser.fail(path + ".value", "a constant takes no field or rules");
+          mapping.constants.emplace_back(attribute, *value);
+        } else {
+          if (spec.field.empty()) parser.fail(path + ".field", "missing: the source field (or value: a constant)");
+          mapping.fields.emplace_back(attribute, std::move(spec));
+        }
+      }
+    } else if (key == "filters") {
+      if (!node.IsSequence()) parser.fail(key, fmt::format("expected a list, found {}", describe(node)));
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        Filter filter;
+        filter.key = fmt::format("{}[{}]", key, i);
+        bool has_condition = false;
+        for (const auto& [name, value] : parser.entries(node[i], filter.key)) {
+          const std::string path = filter.key + "." + name;
+          if (name == "field") {
+            filter.field = parser.scalar(value, path, "a source field name");
+            continue;
+          }
+          if (has_condition) parser.fail(path, "one condition per filter (add another filter)");
+          has_condition = true;
+          if (name == "equals" || name == "not_equals") {
+            filter.op = name == "equals" ? Filter::Op::equals : Filter::Op::not_equals;
+            filter.values = {parser.scalar(value, path, "a value")};
+          } else if (name == "in" || name == "not_in") {
+            filter.op = name == "in" ? Filter::Op::in : Filter::Op::not_in;
+            if (!value.IsSequence() || value.size() == 0)
+              parser.fail(path, fmt::format("expected a non-empty list, found {}", describe(value)));
+            for (const auto& item : value) filter.values.push_back(parser.scalar(item, path, "a value"));
+          } else if (name == "empty") {
+            const std::string flag = parser.scalar(value, path, "true or false");
+            if (flag != "true" && flag != "false") parser.fail(path, "expected true or false");
+            filter.op = flag == "true" ? Filter::Op::empty : Filter::Op::not_empty;
+          } else {
+            parser.fail(path, "unknown key (expected field and one of equals, not_equals, in, not_in, empty)");
+          }
+        }
+        if (filter.field.empty()) parser.fail(filter.key + ".field", "missing: the source field to test");
+        if (!has_condition) parser.fail(filter.key, "missing: a condition (equals, not_equals, in, not_in, empty)");
+        for (auto& v : filter.values) v = layers::vntext::to_nfc(std::string(trim(v)));
+        mapping.filters.push_back(std::move(filter));
       }
     } else if (key == "constants") {
       for (const auto& [attribute, value] : parser.entries(node, key)) {
         mapping.constants.emplace_back(attribute, parser.scalar(value, key + "." + attribute, "a value"));
       }
     } else {
-      parser.fail(
-          key, "unknown key (expected layer, source_layer, source_id, encoding, source_crs, csv, fields, constants)");
+      parser.fail(key,
+                  "unknown key (expected layer, source_layer, source_id, encoding, source_crs, csv, fields, "
+                  "constants, filters)");
     }
   }
   if (mapping.layer.empty()) parser.fail("layer", "missing: the layer this mapping is for");
-  for (const auto& [attribute, value] : mapping.constants) {
+  for (std::size_t i = 0; i < mapping.constants.size(); ++i) {
+    const std::string& attribute = mapping.constants[i].first;
     if (mapping.field_for(attribute) != nullptr) {
       parser.fail("constants." + attribute, "the attribute is also mapped in fields");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (mapping.constants[j].first == attribute) parser.fail("constants." + attribute, "given twice");
     }
   }
   return mapping;
@@ -279,10 +460,20 @@ void check_mapping(const Mapping& mapping, const layers::LayerDef& layer) {
     throw ConfigError(mapping.origin, "layer",
                       fmt::format("the mapping is for layer '{}', not '{}'", mapping.layer, layer.name));
   }
-  for (const auto& [attribute, field] : mapping.fields) {
-    if (layer.find_attribute(attribute) == nullptr) {
+  for (const auto& [attribute, spec] : mapping.fields) {
+    const auto* def = layer.find_attribute(attribute);
+    if (def == nullptr) {
       throw ConfigError(mapping.origin, "fields." + attribute,
                         fmt::format("layer '{}' has no attribute '{}'", layer.name, attribute));
+    }
+    if (spec.has_text_rules() && def->type != layers::AttributeType::text) {
+      throw ConfigError(
+          mapping.origin, "fields." + attribute,
+          fmt::format("trim, case and split apply to text; '{}' is {}", attribute, layers::to_string(def->type)));
+    }
+    if (spec.default_value && !parse_attribute_value(*spec.default_value, def->type)) {
+      throw ConfigError(mapping.origin, "fields." + attribute + ".default",
+                        fmt::format("'{}' is not a valid {}", *spec.default_value, layers::to_string(def->type)));
     }
   }
   for (const auto& [attribute, value] : mapping.constants) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <set>
 #include <unordered_map>
 
 #include "layers/core/error.hpp"
@@ -96,23 +97,34 @@ std::shared_ptr<const Geocoder::Index> Geocoder::current_index() {
       return true;
     });
   }
-  if (const auto old = store_.find_layer("old_communes")) {
-    const std::size_t full = old->attribute_index("full_name"), district = old->attribute_index("district_name");
-    const std::size_t new_code = old->attribute_index("new_code");
-    store_.scan("old_communes", false, [&](const layers::Feature& f) {
-      const auto unit = unit_by_code.find(text_of(f.values[new_code]));
-      if (unit == unit_by_code.end()) return true;
-      Place p = index->units[unit->second];
-      p.former_name = fmt::format("{}, {}", text_of(f.values[full]), text_of(f.values[district]));
-      p.display_name = fmt::format("{}, Nghệ An (trước đây: {})", p.name, p.former_name);
-      p.match_type = "old-name";
-      p.confidence = 0.95;
-      const std::string folded = layers::vntext::fold(text_of(f.values[full]));
-      index->former.emplace(folded, p);
-      index->former.emplace(folded + " " + layers::vntext::fold(text_of(f.values[district])), std::move(p));
+  // Former communes come from the old-unit polygons where they were imported, and from the GSO
+  // conversion table (which every database has, polygons or not); each (name, unit) once.
+  std::set<std::pair<std::string, std::string>> known_former;
+  const auto add_former = [&](const std::string& name, const std::string& district, const std::string& new_code) {
+    const auto unit = unit_by_code.find(new_code);
+    if (unit == unit_by_code.end()) return;
+    const std::string folded = layers::vntext::fold(name);
+    if (!known_former.emplace(folded, new_code).second) return;
+    Place p = index->units[unit->second];
+    p.former_name = district.empty() ? name : fmt::format("{}, {}", name, district);
+    p.display_name = fmt::format("{}, Nghệ An (trước đây: {})", p.name, p.former_name);
+    p.match_type = "old-name";
+    p.confidence = 0.95;
+    index->former.emplace(folded, p);
+    if (!district.empty()) index->former.emplace(folded + " " + layers::vntext::fold(district), std::move(p));
+  };
+  const auto scan_former = [&](const std::string& layer, const char* name, const char* district, const char* new_code) {
+    const auto def = store_.find_layer(layer);
+    if (!def) return;
+    const std::size_t n = def->attribute_index(name), d = def->attribute_index(district);
+    const std::size_t c = def->attribute_index(new_code);
+    store_.scan(layer, false, [&](const layers::Feature& f) {
+      add_former(text_of(f.values[n]), text_of(f.values[d]), text_of(f.values[c]));
       return true;
     });
-  }
+  };
+  scan_former("old_communes", "full_name", "district_name", "new_code");
+  scan_former("commune_mapping", "old_name", "old_district_name", "new_code");
   const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   std::clog << fmt::format("geocoder: index of data version {} built in {:.1f} ms ({} units, {} former names)\n",
                            version, elapsed, index->units.size(), index->former.size());

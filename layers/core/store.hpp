@@ -17,7 +17,7 @@
 
 namespace bandoso::layers {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // An attribute value: null, text (also dates as YYYY-MM-DD), integer (also booleans) or real.
 using Value = std::variant<std::monostate, std::string, std::int64_t, double>;
@@ -27,9 +27,14 @@ struct Feature {
   std::string wkb;            // ISO WKB, EPSG:4326; empty for layers without geometry
 };
 
+// replace: the layer's content becomes exactly the features written; upsert: features replace those
+// with the same key, others stay.
+enum class WriteMode { replace, upsert };
+
 // What one import did, for the import log.
 struct ImportRecord {
   std::string layer;
+  WriteMode mode = WriteMode::replace;
   std::string source;  // file path(s)
   std::string source_sha256;
   std::string source_crs;
@@ -42,11 +47,22 @@ struct ImportRecord {
   std::int64_t rejected = 0;
 };
 
+// One entry of the change log: an area whose features changed in the import that produced
+// `data_version` (the bbox of an added, removed or modified feature, old and new geometry alike).
+// The tile cache expires the tiles that touch these boxes. A layer without geometry logs one entry
+// per kind with an empty bbox; a new layer, or a new shape or style, logs its whole old/new extents.
+struct Change {
+  std::int64_t data_version = 0;
+  std::string layer;
+  std::string kind;  // "added" | "removed" | "modified"
+  BBox bbox;
+};
+
 // Parameters of a Mapnik datasource reading one layer straight from the store.
 using MapnikDatasourceParams = std::map<std::string, std::string>;
 
-// Writes a whole layer: readers keep seeing the previous content until commit() swaps it in, in one
-// transaction. Destroying a writer without commit() leaves the store exactly as it was.
+// Writes a layer (WriteMode): readers keep seeing the previous content until commit() swaps it in, in
+// one transaction. Destroying a writer without commit() leaves the store exactly as it was.
 class LayerWriter {
  public:
   virtual ~LayerWriter() = default;
@@ -80,8 +96,14 @@ class Store {
   virtual void scan_bbox(const std::string& layer, const BBox& bbox,
                          const std::function<bool(const Feature&)>& visit) const = 0;
 
-  // Starts replacing a layer's content (creating its table on first import).
-  virtual std::unique_ptr<LayerWriter> replace_layer(const LayerDef& layer) = 0;
+  // Starts writing a layer (creating its table on first import). Nothing is visible before commit().
+  // Upsert throws InputError when `layer` differs from the stored definition in attributes, geometry
+  // or key: only replace may change a layer's shape.
+  virtual std::unique_ptr<LayerWriter> write_layer(const LayerDef& layer, WriteMode mode) = 0;
+  std::unique_ptr<LayerWriter> replace_layer(const LayerDef& layer) { return write_layer(layer, WriteMode::replace); }
+
+  // The change log: every change committed after `data_version`, oldest first.
+  [[nodiscard]] virtual std::vector<Change> changes_since(std::int64_t data_version) const = 0;
 
   [[nodiscard]] virtual MapnikDatasourceParams mapnik_datasource(const std::string& layer) const = 0;
 

@@ -15,6 +15,10 @@
 #include <set>
 #include <sstream>
 
+#include <cpl_conv.h>
+#include <cpl_vsi.h>
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "layers/core/catalogue.hpp"
@@ -120,6 +124,17 @@ std::map<std::string, std::string> issues(const ImportReport& report, const std:
   return out;
 }
 
+// WKT1 of an EPSG CRS, as a .prj holds it.
+std::string wkt_of(int epsg) {
+  OGRSpatialReference srs;
+  srs.importFromEPSG(epsg);
+  char* wkt = nullptr;
+  srs.exportToWkt(&wkt);
+  std::string out(wkt);
+  CPLFree(wkt);
+  return out;
+}
+
 // The fixture's .prj: VN-2000 / TM-3 104°45′ with TOWGS84 in the vn-common convention.
 constexpr const char* kTm3Prj =
     R"wkt(PROJCS["VN-2000 / TM-3 104-45 (Nghe An)",GEOGCS["VN-2000",DATUM["Vietnam_2000",SPHEROID["WGS 84",6378137,298.257223563],TOWGS84[-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",104.75],PARAMETER["scale_factor",0.9999],PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]])wkt";
@@ -131,6 +146,8 @@ struct TestParcel {
   std::optional<int> parcel;
   std::string owner;                            // UTF-8; written as TCVN3
   std::vector<std::pair<double, double>> ring;  // lon/lat, closed by the writer; empty: null shape
+  double area_factor = 1.0;                     // DIENTICH: the TM-3 area (repaired for a bowtie) × this
+  std::string land_use = "ODT";
 };
 
 constexpr double kLon = 105.6800, kLat = 18.6700;  // Vinh
@@ -160,8 +177,12 @@ std::vector<TestParcel> test_parcels() {
   };
 }
 
-// A Famis-style Shapefile: TM-3 coordinates (vn-common), TCVN3 DBF text, no .cpg.
-void write_famis_shapefile(const fs::path& shp, const std::vector<TestParcel>& parcels, bool with_prj = true) {
+// A Famis-style Shapefile: TM-3 coordinates (vn-common), TCVN3 (or another legacy encoding) DBF text, no .cpg.
+// `crs`: the PROJ definition the coordinates are written in; `prj`: the .prj text.
+void write_famis_shapefile(const fs::path& shp, const std::vector<TestParcel>& parcels, bool with_prj = true,
+                           layers::vntext::LegacyEncoding encoding = layers::vntext::LegacyEncoding::tcvn3,
+                           const std::string& crs = layers::vn2000_tm3_proj(104.75, HelmertConvention::vn_common),
+                           const std::string& prj = kTm3Prj) {
   GDALAllRegister();
   auto* driver = GetGDALDriverManager()->GetDriverByName("ESRI Shapefile");
   ASSERT_NE(driver, nullptr);
@@ -184,17 +205,17 @@ void write_famis_shapefile(const fs::path& shp, const std::vector<TestParcel>& p
   add_field("TENCHU", OFTString, 80);
   add_field("DIACHI", OFTString, 160);
   add_field("MAXA", OFTString, 5);
-  const layers::Transformer to_tm3("EPSG:4326", layers::vn2000_tm3_proj(104.75, HelmertConvention::vn_common));
+  const layers::Transformer to_tm3("EPSG:4326", crs);
   for (const auto& parcel : parcels) {
     OGRFeature feature(layer->GetLayerDefn());
     feature.SetField("OBJECTID", parcel.objectid);
     feature.SetField("SHBANDO", parcel.sheet);
     if (parcel.parcel) feature.SetField("SHTHUA", *parcel.parcel);
-    feature.SetField("DIENTICH", 400.5);
-    feature.SetField("KHLOAIDAT", "ODT");
-    feature.SetField("TENCHU", layers::vntext::encode_tcvn3(parcel.owner).c_str());
-    feature.SetField("DIACHI", layers::vntext::encode_tcvn3("Số 5 đường Lê Lợi, phường Hưng Bình").c_str());
+    feature.SetField("KHLOAIDAT", parcel.land_use.c_str());
+    feature.SetField("TENCHU", layers::vntext::encode_legacy(parcel.owner, encoding).c_str());
+    feature.SetField("DIACHI", layers::vntext::encode_legacy("Số 5 đường Lê Lợi, phường Hưng Bình", encoding).c_str());
     feature.SetField("MAXA", parcel.maxa.c_str());
+    feature.SetField("DIENTICH", 400.5);
     if (!parcel.ring.empty()) {
       OGRLinearRing ring;
       for (auto [x, y] : parcel.ring) {
@@ -204,15 +225,19 @@ void write_famis_shapefile(const fs::path& shp, const std::vector<TestParcel>& p
       ring.closeRings();
       OGRPolygon polygon;
       polygon.addRing(&ring);
+      // The declared area is the planar TM-3 area, of the repaired geometry for a bowtie.
+      const std::unique_ptr<OGRGeometry> valid(polygon.MakeValid());
+      feature.SetField("DIENTICH",
+                       std::round(OGR_G_Area(OGRGeometry::ToHandle(valid.get())) * parcel.area_factor * 10) / 10);
       feature.SetGeometry(&polygon);
     }
     ASSERT_EQ(layer->CreateFeature(&feature), OGRERR_NONE);
   }
   dataset.reset();
-  fs::path prj = shp;
-  prj.replace_extension(".prj");
-  fs::remove(prj);
-  if (with_prj) write_text(prj, kTm3Prj);
+  fs::path prj_path = shp;
+  prj_path.replace_extension(".prj");
+  fs::remove(prj_path);
+  if (with_prj) write_text(prj_path, prj);
   // GDAL writes an empty .cpg for ENCODING=""; Famis writes none.
   fs::path cpg = shp;
   fs::remove(cpg.replace_extension(".cpg"));
@@ -231,6 +256,11 @@ class ImporterTest : public ::testing::Test {
     options.mapping = std::move(mapping);
     options.helmert = helmert;
     options.source_crs = std::move(source_crs);
+    return run_import(*store_, catalogue().layer(layer), options);
+  }
+
+  ImportReport import_with(const std::string& layer, ImportOptions options) {
+    options.layer = layer;
     return run_import(*store_, catalogue().layer(layer), options);
   }
 
@@ -272,7 +302,7 @@ TEST_F(ImporterTest, Tcvn3ShapefileInTm3) {
     EXPECT_EQ(get<std::string>(feature, def, "address"), "Số 5 đường Lê Lợi, phường Hưng Bình");
     EXPECT_EQ(get<std::string>(feature, def, "old_commune_code"), "16669");
     EXPECT_EQ(get<std::int64_t>(feature, def, "sheet_no"), 12);
-    EXPECT_DOUBLE_EQ(get<double>(feature, def, "area_m2"), 400.5);
+    EXPECT_GT(get<double>(feature, def, "area_m2"), 200.0);
     EXPECT_TRUE(is_null(feature, def, "commune_code"));
     auto geometry = from_wkb(feature.wkb);
     ASSERT_TRUE(geometry);
@@ -322,6 +352,48 @@ TEST_F(ImporterTest, HelmertConventionMovesPointsBySeventyCentimetres) {
   EXPECT_GT(shift, 0.5);
   EXPECT_LT(shift, 1.0);
   EXPECT_LT(distance_m(common.first, common.second, kLon, kLat), 0.01);
+}
+
+// VN-2000 as Vietnamese files carry it: geographic, UTM 48/49, TM-3 on any provincial meridian.
+TEST_F(ImporterTest, Vn2000VariantsLandWhereTheyShould) {
+  const auto common = HelmertConvention::vn_common;
+  const std::string towgs84 = layers::vn2000_towgs84(common);
+  const std::string tm3_105_30 =
+      R"(PROJCS["VN-2000 / TM-3 105-30",GEOGCS["VN-2000",DATUM["Vietnam_2000",SPHEROID["WGS 84",6378137,298.257223563],)"
+      "TOWGS84[" +
+      towgs84 +
+      R"(]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],)"
+      R"(PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",105.5],PARAMETER["scale_factor",0.9999],)"
+      R"(PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1]])";
+  struct Case {
+    std::string name, crs, prj, source_crs;
+  };
+  const std::vector<Case> cases{
+      {"TM-3 105°30′ .prj", layers::vn2000_tm3_proj(105.5, common), tm3_105_30, ""},
+      {"UTM 48N .prj", layers::vn2000_utm_proj(48, common), wkt_of(3405), ""},
+      {"UTM 49N by --source-crs", layers::vn2000_utm_proj(49, common), "", "EPSG:3406"},
+      {"geographic by --source-crs", "+proj=longlat +ellps=WGS84 +towgs84=" + towgs84 + " +no_defs", "", "EPSG:4756"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path shp = dir_ / "thua.shp";
+    write_famis_shapefile(shp, {test_parcels()[0]}, !c.prj.empty(), layers::vntext::LegacyEncoding::tcvn3, c.crs,
+                          c.prj);
+    ImportOptions options;
+    options.sources = {shp};
+    options.mapping = preset("famis_parcels");
+    options.source_crs = c.source_crs;
+    const auto report = import_with("parcels", options);
+    EXPECT_EQ(report.record.imported, 1);
+    EXPECT_NE(report.record.source_crs.find("VN-2000"), std::string::npos) << report.record.source_crs;
+    EXPECT_NE(report.record.source_crs.find("vn-common"), std::string::npos) << report.record.source_crs;
+    const auto stored = features(*store_, "parcels");
+    ASSERT_EQ(stored.size(), 1U);
+    const auto geometry = from_wkb(stored[0].wkb);
+    const auto* ring = geometry->toMultiPolygon()->getGeometryRef(0)->getExteriorRing();
+    EXPECT_LT(distance_m(ring->getX(0), ring->getY(0), kLon, kLat), 0.01);
+    EXPECT_EQ(report.records.size(), 0U) << report.to_json().dump();  // the area fits in every projection
+  }
 }
 
 TEST_F(ImporterTest, ShapefileWithoutPrjNeedsSourceCrs) {
@@ -653,6 +725,412 @@ TEST_F(ImporterTest, FixtureAddressesAndStreets) {
   report = import("streets", {dir / "streets.geojson"}, preset("street_list"));
   EXPECT_EQ(report.record.imported, 802);
   EXPECT_EQ(report.record.rejected, 0);
+}
+
+// ---- encodings, checks and mapping rules -------------------------------------------------------------
+
+TEST_F(ImporterTest, LegacyEncodingsAreDetectedAndOverridable) {
+  using layers::vntext::LegacyEncoding;
+  const std::vector<TestParcel> parcels{test_parcels()[0], test_parcels()[1]};
+  for (const auto& [encoding, name] : std::vector<std::pair<LegacyEncoding, std::string>>{
+           {LegacyEncoding::tcvn3, "tcvn3"}, {LegacyEncoding::vni, "vni"}, {LegacyEncoding::cp1258, "cp1258"}}) {
+    SCOPED_TRACE(name);
+    const fs::path shp = dir_ / ("thua_" + name + ".shp");
+    write_famis_shapefile(shp, parcels, true, encoding);
+    const auto report = import("parcels", {shp}, preset("famis_parcels"));
+    EXPECT_EQ(report.detected_encoding, name);
+    EXPECT_EQ(report.record.encoding, name);
+    EXPECT_EQ(report.record.imported, 2);
+    const auto& def = catalogue().layer("parcels");
+    std::set<std::string> owners;
+    for (const auto& feature : features(*store_, "parcels")) {
+      owners.insert(get<std::string>(feature, def, "owner_name"));
+      EXPECT_EQ(get<std::string>(feature, def, "address"), "Số 5 đường Lê Lợi, phường Hưng Bình");
+    }
+    EXPECT_EQ(owners, (std::set<std::string>{"Nguyễn Văn Đức", "Hộ bà Lê Thị Hoà"}));
+  }
+  // --encoding overrides detection: VNI bytes read as TCVN3 give other letters.
+  ImportOptions options;
+  options.sources = {dir_ / "thua_vni.shp"};
+  options.mapping = preset("famis_parcels");
+  options.encoding = "tcvn3";
+  const auto report = import_with("parcels", options);
+  EXPECT_EQ(report.detected_encoding, "tcvn3");
+  for (const auto& feature : features(*store_, "parcels")) {
+    EXPECT_NE(get<std::string>(feature, catalogue().layer("parcels"), "owner_name"), "Nguyễn Văn Đức");
+  }
+}
+
+TEST_F(ImporterTest, DeclaredAreaFarFromTheGeometryIsFlagged) {
+  std::vector<TestParcel> parcels;
+  const double factors[] = {1.0, 1.04, 1.10, 0.90};
+  for (int i = 0; i < 4; ++i) {
+    TestParcel parcel = test_parcels()[0];
+    parcel.objectid = i + 1;
+    parcel.parcel = 100 + i;
+    parcel.ring = square(kLon + 2 * i * kStep, kLat);
+    parcel.area_factor = factors[i];
+    parcels.push_back(parcel);
+  }
+  parcels.push_back(test_parcels()[1]);  // the bowtie: its declared area is the repaired one's
+  parcels.back().objectid = 5;
+  const fs::path shp = dir_ / "thua.shp";
+  write_famis_shapefile(shp, parcels);
+  const auto report = import("parcels", {shp}, preset("famis_parcels"));
+  EXPECT_EQ(report.record.imported, 5);
+  EXPECT_EQ(report.record.flagged, 3);  // two areas and the repaired bowtie
+  EXPECT_EQ(issues(report, "flagged"),
+            (std::map<std::string, std::string>{{"3", "area_mismatch"}, {"4", "area_mismatch"}}));
+  EXPECT_EQ(issues(report, "repaired"), (std::map<std::string, std::string>{{"5", "self_intersection_repaired"}}));
+}
+
+TEST_F(ImporterTest, LandUseCodesAreCheckedAgainstTheCatalogue) {
+  std::vector<TestParcel> parcels;
+  const char* codes[] = {"ODT", "ONT+CLN", "0DT", "ONT+LUX"};
+  for (int i = 0; i < 4; ++i) {
+    TestParcel parcel = test_parcels()[0];
+    parcel.objectid = i + 1;
+    parcel.parcel = 100 + i;
+    parcel.ring = square(kLon + 2 * i * kStep, kLat);
+    parcel.land_use = codes[i];
+    parcels.push_back(parcel);
+  }
+  const fs::path shp = dir_ / "thua.shp";
+  write_famis_shapefile(shp, parcels);
+  // No catalogue in the store yet: nothing is flagged, and the report says why.
+  auto report = import("parcels", {shp}, preset("famis_parcels"));
+  EXPECT_EQ(report.record.flagged, 0);
+  ASSERT_EQ(report.notes.size(), 1U);
+  EXPECT_NE(report.notes[0].find("land_use_codes"), std::string::npos) << report.notes[0];
+
+  write_text(dir_ / "codes.csv",
+             "code,name_vi,level,era\nODT,Đất ở tại đô thị,code,x\nONT,Đất ở tại nông thôn,code,x\n"
+             "CLN,Đất trồng cây lâu năm,code,x\n");
+  import("land_use_codes", {dir_ / "codes.csv"}, preset("land_use_codes"));
+  report = import("parcels", {shp}, preset("famis_parcels"));
+  EXPECT_EQ(report.record.imported, 4);
+  EXPECT_EQ(report.record.flagged, 2);
+  EXPECT_TRUE(report.notes.empty());
+  EXPECT_EQ(issues(report, "flagged"),
+            (std::map<std::string, std::string>{{"3", "unknown_land_use_code"}, {"4", "unknown_land_use_code"}}));
+}
+
+TEST_F(ImporterTest, CommuneMappingNeedsExistingNewUnits) {
+  write_text(dir_ / "map.csv",
+             "old_code,old_name,old_district_code,old_district_name,new_code,new_name,note\n"
+             "16669,Phường Lê Lợi,412,Thành phố Vinh,16681,Phường Thành Vinh,Nhập toàn bộ\n"
+             "16693,Phường Bến Thủy,412,Thành phố Vinh,16690,Phường Trường Vinh,Nhập toàn bộ\n"
+             "16700,Xã Nowhere,412,Thành phố Vinh,99999,Xã Nowhere,Nhập toàn bộ\n");
+  // Without communes the codes cannot be checked.
+  auto report = import("commune_mapping", {dir_ / "map.csv"}, preset("gso_commune_mapping"));
+  EXPECT_EQ(report.record.imported, 3);
+  EXPECT_EQ(report.notes.size(), 1U);
+
+  write_text(dir_ / "communes.geojson", R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"16681","name":"Thành Vinh","type":"Phường","full_name":"Phường Thành Vinh"},"geometry":{"type":"Polygon","coordinates":[[[105.64,18.65],[105.68,18.65],[105.68,18.69],[105.64,18.65]]]}},
+{"type":"Feature","properties":{"code":"16690","name":"Trường Vinh","type":"Phường","full_name":"Phường Trường Vinh"},"geometry":{"type":"Polygon","coordinates":[[[105.68,18.65],[105.72,18.65],[105.72,18.69],[105.68,18.65]]]}}]})");
+  import("communes", {dir_ / "communes.geojson"});
+  report = import("commune_mapping", {dir_ / "map.csv"}, preset("gso_commune_mapping"));
+  EXPECT_EQ(report.record.imported, 2);
+  EXPECT_EQ(issues(report, "rejected"), (std::map<std::string, std::string>{{"16700", "unknown_new_unit"}}));
+  EXPECT_EQ(store_->count("commune_mapping"), 2);
+}
+
+TEST_F(ImporterTest, MappingTextRulesFiltersAndWktCsv) {
+  write_text(dir_ / "streets.csv",
+             "id,name,kind,status,geom\n"
+             "S1,\"  lê   lợi \",LANE,active,\"LINESTRING (105.68 18.67,105.681 18.671)\"\n"
+             "S2,ngõ 12 hồng bàng,,active,\"LINESTRING (105.682 18.67,105.683 18.671)\"\n"
+             "S3,phan bội châu,street,deleted,\"LINESTRING (105.684 18.67,105.685 18.671)\"\n"
+             "X9,test,street,active,\"LINESTRING (105.686 18.67,105.687 18.671)\"\n");
+  write_text(dir_ / "streets.yaml", R"(layer: streets
+source_id: id
+source_crs: EPSG:4326
+csv: {wkt: geom}
+fields:
+  id: id
+  name: {field: name, trim: true, case: title}
+  kind: {field: kind, case: lower, default: street}
+  commune_code: {value: "16681"}
+filters:
+  - {field: status, not_in: [deleted, old]}
+  - {field: id, not_equals: X9}
+)");
+  const auto report = import("streets", {dir_ / "streets.csv"}, dir_ / "streets.yaml");
+  EXPECT_EQ(report.record.read, 4);
+  EXPECT_EQ(report.record.imported, 2);
+  EXPECT_EQ(report.record.rejected, 0);
+  EXPECT_EQ(report.filtered, 2);
+  EXPECT_EQ(report.to_json()["filtered"], 2);
+  const auto& def = catalogue().layer("streets");
+  std::map<std::string, std::pair<std::string, std::string>> stored;
+  for (const auto& feature : features(*store_, "streets")) {
+    stored[get<std::string>(feature, def, "id")] = {get<std::string>(feature, def, "name"),
+                                                    get<std::string>(feature, def, "kind")};
+    EXPECT_EQ(get<std::string>(feature, def, "commune_code"), "16681");
+    EXPECT_EQ(from_wkb(feature.wkb)->getGeometryType(), wkbMultiLineString);
+  }
+  EXPECT_EQ(stored, (std::map<std::string, std::pair<std::string, std::string>>{
+                        {"S1", {"Lê Lợi", "lane"}}, {"S2", {"Ngõ 12 Hồng Bàng", "street"}}}));
+}
+
+TEST_F(ImporterTest, ListValuesAreSplitTidiedAndRejoined) {
+  write_text(dir_ / "parcels.geojson", R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"fid":1,"ma":"16669","to":1,"thua":1,"loai":" ont ; cln ;"},"geometry":{"type":"Polygon","coordinates":[[[105.68,18.67],[105.6802,18.67],[105.6802,18.6702],[105.68,18.67]]]}}]})");
+  write_text(dir_ / "parcels.yaml", R"(layer: parcels
+fields:
+  old_commune_code: ma
+  sheet_no: to
+  parcel_no: thua
+  land_use: {field: loai, case: upper, split: ";", join: "+"}
+)");
+  const auto report = import("parcels", {dir_ / "parcels.geojson"}, dir_ / "parcels.yaml");
+  EXPECT_EQ(report.record.imported, 1);
+  const auto stored = features(*store_, "parcels");
+  ASSERT_EQ(stored.size(), 1U);
+  EXPECT_EQ(get<std::string>(stored[0], catalogue().layer("parcels"), "land_use"), "ONT+CLN");
+}
+
+// ---- CRS and a file outside the province -------------------------------------------------------------
+
+TEST_F(ImporterTest, SourceCrsOverridesAWrongPrj) {
+  const fs::path shp = dir_ / "thua.shp";
+  write_famis_shapefile(shp, {test_parcels()[0], test_parcels()[1]});
+  write_text(fs::path(shp).replace_extension(".prj"), wkt_of(3406));  // UTM 49N: 6° east of the truth
+  try {
+    import("parcels", {shp}, preset("famis_parcels"));
+    FAIL() << "a file read in the wrong zone was accepted";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(shp.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("2 of 2 features lie outside Nghệ An"), std::string::npos) << message;
+    EXPECT_NE(message.find("TM-3 104°45′"), std::string::npos) << message;
+    EXPECT_NE(message.find("--source-crs"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  EXPECT_FALSE(store_->find_layer("parcels").has_value());
+  ImportOptions options;
+  options.sources = {shp};
+  options.mapping = preset("famis_parcels");
+  options.source_crs = "EPSG:9208";
+  const auto report = import_with("parcels", options);
+  EXPECT_EQ(report.record.imported, 2);
+  EXPECT_NE(report.record.source_crs.find("TM-3 104.75"), std::string::npos) << report.record.source_crs;
+}
+
+TEST_F(ImporterTest, FileOutsideTheProvinceIsRefusedAsAWhole) {
+  const std::string header =
+      "id,digital_code,house_number,lane,street,hamlet,commune_code,old_commune_code,postcode,plus_code,lon,lat\n";
+  const std::string row = ",1,,,,,16681,,,,";
+  write_text(dir_ / "good.csv", header + "DA1" + row + "105.68,18.67\nDA2" + row + "105.69,18.67\n");
+  import("addresses", {dir_ / "good.csv"}, preset("address_list"));
+  const std::string before = read_bytes(dir_ / "t.sqlite");
+
+  // Every row with latitude and longitude exchanged.
+  write_text(dir_ / "swapped.csv",
+             header + "DA1" + row + "18.67,105.68\nDA2" + row + "18.67,105.69\nDA3" + row + "18.68,105.70\n");
+  try {
+    import("addresses", {dir_ / "swapped.csv"}, preset("address_list"));
+    FAIL() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("3 of 3 features lie outside"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("swapped"), std::string::npos) << e.what();
+  }
+  // One stray row of three is a record rejection, as the fixture's DA006863.
+  write_text(dir_ / "stray.csv",
+             header + "DA1" + row + "105.68,18.67\nDA2" + row + "18.67,105.69\nDA3" + row + "105.70,18.68\n");
+  auto report = import("addresses", {dir_ / "stray.csv"}, preset("address_list"));
+  EXPECT_EQ(issues(report, "rejected"), (std::map<std::string, std::string>{{"DA2", "outside_province"}}));
+  import("addresses", {dir_ / "good.csv"}, preset("address_list"));
+
+  // TM-3 metres read as degrees (a missing .prj stood in for by a wrong CRS).
+  const fs::path shp = dir_ / "thua.shp";
+  write_famis_shapefile(shp, {test_parcels()[0], test_parcels()[1]}, /*with_prj=*/false);
+  write_text(dir_ / "famis_4326.yaml",
+             "layer: parcels\nsource_id: OBJECTID\nsource_crs: EPSG:4326\nfields:\n"
+             "  old_commune_code: MAXA\n  sheet_no: SHBANDO\n  parcel_no: SHTHUA\n");
+  try {
+    import("parcels", {shp}, dir_ / "famis_4326.yaml");
+    FAIL() << "accepted";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("look like metres"), std::string::npos) << message;
+    EXPECT_NE(message.find("TM-3 104°45′"), std::string::npos) << message;
+    EXPECT_NE(message.find("no .prj"), std::string::npos) << message;
+  }
+  EXPECT_EQ(store_->count("addresses"), 2);
+  EXPECT_FALSE(store_->find_layer("parcels").has_value());
+  (void)before;
+}
+
+// ---- formats GDAL opens ------------------------------------------------------------------------------
+
+// Two streets written with a GDAL driver (DGN keeps only the geometry).
+void write_streets(const fs::path& path, const char* driver_name) {
+  auto* driver = GetGDALDriverManager()->GetDriverByName(driver_name);
+  ASSERT_NE(driver, nullptr) << driver_name;
+  GDALDatasetUniquePtr dataset(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+  ASSERT_TRUE(dataset) << driver_name;
+  OGRSpatialReference wgs84;
+  wgs84.importFromEPSG(4326);
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  const bool dgn = std::string_view(driver_name) == "DGN";
+  const char* utf8[] = {"ENCODING=UTF-8", nullptr};  // a Shapefile with a .cpg
+  auto* layer =
+      dataset->CreateLayer("streets", dgn ? nullptr : &wgs84, wkbLineString,
+                           std::string_view(driver_name) == "ESRI Shapefile" ? const_cast<char**>(utf8) : nullptr);
+  ASSERT_NE(layer, nullptr);
+  if (!dgn) {
+    for (const char* name : {"id", "name", "kind", "commune_code"}) {
+      OGRFieldDefn field(name, OFTString);
+      ASSERT_EQ(layer->CreateField(&field), OGRERR_NONE);
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    OGRFeature feature(layer->GetLayerDefn());
+    if (!dgn) {
+      // A Shapefile shortens commune_code to commune_co.
+      const auto set = [&](const std::string& name, const std::string& value) {
+        int index = feature.GetFieldIndex(name.c_str());
+        if (index < 0) index = feature.GetFieldIndex(name.substr(0, 10).c_str());
+        feature.SetField(index, value.c_str());
+      };
+      set("id", fmt::format("S{}", i + 1));
+      set("name", i == 0 ? "Lê Lợi" : "Ngõ 12 Lê Lợi");
+      set("kind", i == 0 ? "street" : "lane");
+      set("commune_code", "16681");
+    }
+    OGRLineString line;
+    for (auto [x, y] : {std::pair{105.68 + 0.002 * i, 18.67}, std::pair{105.681 + 0.002 * i, 18.671}}) {
+      // DGN files come in VN-2000 TM-3 metres (and keep only centimetres at the default resolution).
+      if (dgn)
+        layers::Transformer("EPSG:4326", layers::vn2000_tm3_proj(104.75, HelmertConvention::vn_common)).transform(x, y);
+      line.addPoint(x, y);
+    }
+    feature.SetGeometry(&line);
+    ASSERT_EQ(layer->CreateFeature(&feature), OGRERR_NONE);
+  }
+}
+
+// Copies files into a new zip archive through GDAL's /vsizip/ writer.
+void zip_files(const fs::path& archive, const std::vector<fs::path>& files) {
+  for (const auto& file : files) {
+    const std::string bytes = read_bytes(file);
+    const std::string target = "/vsizip/" + archive.string() + "/" + file.filename().string();
+    VSILFILE* out = VSIFOpenL(target.c_str(), "wb");
+    ASSERT_NE(out, nullptr) << target;
+    ASSERT_EQ(VSIFWriteL(bytes.data(), 1, bytes.size(), out), bytes.size());
+    VSIFCloseL(out);
+  }
+}
+
+TEST_F(ImporterTest, FormatsGdalOpensIncludingZipArchives) {
+  GDALAllRegister();
+  write_streets(dir_ / "s.gdb", "OpenFileGDB");
+  write_streets(dir_ / "s.kml", "KML");
+  write_streets(dir_ / "s.gpkg", "GPKG");
+  write_streets(dir_ / "s.dgn", "DGN");
+  fs::create_directories(dir_ / "shape");
+  write_streets(dir_ / "shape" / "s.shp", "ESRI Shapefile");
+  write_streets(dir_ / "s.geojson", "GeoJSON");
+  zip_files(dir_ / "shape.zip", {dir_ / "shape/s.shp", dir_ / "shape/s.shx", dir_ / "shape/s.dbf", dir_ / "shape/s.prj",
+                                 dir_ / "shape/s.cpg"});
+  zip_files(dir_ / "geojson.zip", {dir_ / "s.geojson"});
+  zip_files(dir_ / "two.zip", {dir_ / "s.geojson", dir_ / "s.kml"});
+  // Shapefile field names have 10 characters at most.
+  write_text(dir_ / "shp.yaml", "layer: streets\nfields: {id: id, name: name, kind: kind, commune_code: commune_co}\n");
+  for (const std::string name : {"s.gdb", "s.kml", "s.gpkg", "shape.zip", "geojson.zip", "two.zip/s.kml"}) {
+    SCOPED_TRACE(name);
+    const auto report =
+        import("streets", {dir_ / name}, name == "shape.zip" ? dir_ / "shp.yaml" : preset("street_list"));
+    EXPECT_EQ(report.record.imported, 2);
+    EXPECT_EQ(report.record.rejected, 0);
+    EXPECT_EQ(report.record.source_sha256.size(), 64U);
+    const auto& def = catalogue().layer("streets");
+    std::set<std::string> names;
+    for (const auto& feature : features(*store_, "streets")) names.insert(get<std::string>(feature, def, "name"));
+    EXPECT_EQ(names, (std::set<std::string>{"Lê Lợi", "Ngõ 12 Lê Lợi"}));
+  }
+  // DGN v7 carries geometry and element attributes only: ids from the feature id, the rest constant.
+  write_text(dir_ / "dgn.yaml",
+             "layer: streets\nsource_id: $fid\nsource_crs: EPSG:9208\nfields:\n  id: $fid\n"
+             "constants: {kind: street, commune_code: \"16681\"}\nfilters:\n  - {field: Type, equals: \"4\"}\n");
+  const auto report = import("streets", {dir_ / "s.dgn"}, dir_ / "dgn.yaml");
+  EXPECT_EQ(report.record.imported, 2) << report.to_json().dump();
+  EXPECT_NE(report.record.source_crs.find("TM-3 104.75 (helmert vn-common)"), std::string::npos);
+  EXPECT_EQ(store_->count("streets"), 2);
+
+  try {
+    import("streets", {dir_ / "two.zip"}, preset("street_list"));
+    FAIL() << "an archive of two datasets was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("several datasets"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("two.zip/s.geojson"), std::string::npos) << e.what();
+  }
+  try {
+    import("streets", {dir_ / "two.zip/nothing.shp"}, preset("street_list"));
+    FAIL() << "a missing member was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::file_not_found) << e.what();
+  }
+}
+
+// ---- modes, progress and the report ------------------------------------------------------------------
+
+TEST_F(ImporterTest, UpsertReplacesByKeyAndKeepsTheRest) {
+  auto street = [](const std::string& id, const std::string& name) {
+    return R"({"type":"Feature","properties":{"id":")" + id + R"(","name":")" + name +
+           R"(","kind":"lane","commune_code":"16681"},"geometry":{"type":"LineString","coordinates":[[105.68,18.67],[105.681,18.671]]}})";
+  };
+  write_text(dir_ / "a.geojson",
+             R"({"type":"FeatureCollection","features":[)" + street("A1", "one") + "," + street("A2", "two") + "]}");
+  write_text(dir_ / "b.geojson", R"({"type":"FeatureCollection","features":[)" + street("A2", "two again") + "," +
+                                     street("B1", "three") + "]}");
+  import("streets", {dir_ / "a.geojson"}, preset("street_list"));
+  ImportOptions options;
+  options.sources = {dir_ / "b.geojson"};
+  options.mapping = preset("street_list");
+  options.mode = layers::WriteMode::upsert;
+  const auto report = import_with("streets", options);
+  EXPECT_EQ(report.record.mode, layers::WriteMode::upsert);
+  EXPECT_EQ(report.to_json()["mode"], "upsert");
+  EXPECT_EQ(report.record.imported, 2);
+  const auto& def = catalogue().layer("streets");
+  std::map<std::string, std::string> names;
+  for (const auto& feature : features(*store_, "streets")) {
+    names[get<std::string>(feature, def, "id")] = get<std::string>(feature, def, "name");
+  }
+  EXPECT_EQ(names, (std::map<std::string, std::string>{{"A1", "one"}, {"A2", "two again"}, {"B1", "three"}}));
+}
+
+TEST_F(ImporterTest, ProgressAndReportShape) {
+  const fs::path shp = dir_ / "thua.shp";
+  write_famis_shapefile(shp, test_parcels());
+  std::vector<ImportProgress> calls;
+  ImportOptions options;
+  options.sources = {shp};
+  options.mapping = preset("famis_parcels");
+  options.progress = [&](const ImportProgress& p) { calls.push_back(p); };
+  const auto report = import_with("parcels", options);
+  ASSERT_FALSE(calls.empty());
+  EXPECT_TRUE(calls.back().source_done);
+  EXPECT_EQ(calls.back().done, 6);
+  EXPECT_EQ(calls.back().total, 6);
+  EXPECT_EQ(calls.back().source, shp.string());
+
+  const auto json = report.to_json();
+  std::set<std::string> keys;
+  for (const auto& [key, value] : json.items()) keys.insert(key);
+  // The counts and records, then provenance.
+  EXPECT_EQ(keys, (std::set<std::string>{"layer", "read", "imported", "repaired", "flagged", "rejected", "records",
+                                         "mode", "filtered", "source", "source_sha256", "source_crs", "encoding",
+                                         "mapping", "notes"}));
+  for (const auto& record : json["records"]) {
+    EXPECT_EQ(record.size(), 3U);
+    EXPECT_TRUE(record.contains("source_id") && record.contains("action") && record.contains("reason"));
+  }
+  EXPECT_EQ(json["read"], 6);
+  EXPECT_EQ(json["mode"], "replace");
 }
 
 }  // namespace

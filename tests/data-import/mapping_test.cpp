@@ -93,6 +93,21 @@ TEST(Mapping, ErrorsNameTheFileAndTheKeyPath) {
       {"source_layer: x\n", "layer"},
       {"layer: parcels\nfields: {sheet_no: SHBANDO}\nconstants: {sheet_no: \"1\"}\n", "constants.sheet_no"},
       {"layer: parcels\nfields:\n  sheet_no: A\n  sheet_no: B\n", "fields.sheet_no"},
+      {"layer: parcels\nfields:\n  land_use: {field: A, case: shouting}\n", "fields.land_use.case"},
+      {"layer: parcels\nfields:\n  land_use: {field: A, colour: red}\n", "fields.land_use.colour"},
+      {"layer: parcels\nfields:\n  land_use: {case: upper}\n", "fields.land_use.field"},
+      {"layer: parcels\nfields:\n  land_use: {field: A, trim: maybe}\n", "fields.land_use.trim"},
+      {"layer: parcels\nfields:\n  land_use: {field: A, split: \"\"}\n", "fields.land_use.split"},
+      {"layer: parcels\nfields:\n  land_use: {field: A, join: \"+\"}\n", "fields.land_use.join"},
+      {"layer: parcels\nfields:\n  land_use: {value: ODT, case: upper}\n", "fields.land_use.value"},
+      {"layer: parcels\nfilters: {field: A}\n", "filters"},
+      {"layer: parcels\nfilters:\n  - {equals: x}\n", "filters[0].field"},
+      {"layer: parcels\nfilters:\n  - {field: A, equals: x}\n  - {field: A}\n", "filters[1]"},
+      {"layer: parcels\nfilters:\n  - {field: A, equals: x, in: [y]}\n", "filters[0].in"},
+      {"layer: parcels\nfilters:\n  - {field: A, in: x}\n", "filters[0].in"},
+      {"layer: parcels\nfilters:\n  - {field: A, like: x}\n", "filters[0].like"},
+      {"layer: parcels\nfilters:\n  - {field: A, empty: perhaps}\n", "filters[0].empty"},
+      {"layer: parcels\ncsv: {x: lon, y: lat, wkt: geom}\n", "csv.wkt"},
   };
   for (const auto& c : cases) {
     const std::string message = config_error([&] { (void)parse_mapping(c.yaml, "presets/bad.yaml"); });
@@ -137,6 +152,68 @@ TEST(Mapping, CheckAgainstTheLayer) {
   message = config_error(
       [&] { check_mapping(parse_mapping("layer: land_use_codes\ncsv: {x: a, y: b}\n", "m.yaml"), codes); });
   EXPECT_NE(message.find("m.yaml: csv: "), std::string::npos) << message;
+}
+
+TEST(Mapping, FieldRulesFiltersAndWkt) {
+  const auto mapping = parse_mapping(R"(
+layer: parcels
+csv: {wkt: geom}
+fields:
+  sheet_no: SHBANDO
+  land_use: {field: KHLOAIDAT, trim: true, case: upper, split: ",", join: "+"}
+  owner_name: {field: TENCHU, case: title, default: "?"}
+  commune_code: {value: "16681"}
+filters:
+  - {field: MATINH, equals: " 40 "}
+  - {field: KHLOAIDAT, not_in: [DGT, SON]}
+  - {field: SHTHUA, empty: false}
+)",
+                                     "m.yaml");
+  ASSERT_TRUE(mapping.csv.has_value());
+  EXPECT_EQ(mapping.csv->wkt, "geom");
+  EXPECT_TRUE(mapping.csv->x.empty());
+  EXPECT_EQ(*mapping.field_for("land_use"), "KHLOAIDAT");
+  const FieldSpec* land_use = mapping.spec_for("land_use");
+  ASSERT_NE(land_use, nullptr);
+  EXPECT_TRUE(land_use->squeeze);
+  EXPECT_EQ(land_use->letter_case, LetterCase::upper);
+  EXPECT_EQ(land_use->list_separator(), "+");
+  EXPECT_FALSE(mapping.spec_for("sheet_no")->has_text_rules());
+  EXPECT_EQ(mapping.spec_for("sheet_no")->list_separator(), "+");
+  EXPECT_EQ(mapping.spec_for("owner_name")->default_value, "?");
+  EXPECT_EQ(mapping.field_for("commune_code"), nullptr);  // {value: ...} is a constant
+  EXPECT_EQ(*mapping.constant_for("commune_code"), "16681");
+  ASSERT_EQ(mapping.filters.size(), 3U);
+  EXPECT_EQ(mapping.filters[0].key, "filters[0]");
+  EXPECT_TRUE(mapping.filters[0].passes("40"));  // values are trimmed like the field text
+  EXPECT_FALSE(mapping.filters[0].passes("41"));
+  EXPECT_FALSE(mapping.filters[1].passes("SON"));
+  EXPECT_TRUE(mapping.filters[1].passes("ODT"));
+  EXPECT_FALSE(mapping.filters[2].passes(""));
+  EXPECT_TRUE(mapping.filters[2].passes("12"));
+  EXPECT_NO_THROW(check_mapping(mapping, catalogue().layer("parcels")));
+
+  EXPECT_EQ(apply_text_rules(*land_use, " odt ,  ont+cln ,, "), "ODT+ONT+CLN");
+  FieldSpec title;
+  title.letter_case = LetterCase::title;
+  title.squeeze = true;
+  EXPECT_EQ(apply_text_rules(title, "  nguyễn   văn  đức "), "Nguyễn Văn Đức");
+  FieldSpec plain;
+  EXPECT_EQ(apply_text_rules(plain, "  a   b "), "a   b");
+}
+
+TEST(Mapping, RulesMustFitTheAttribute) {
+  const auto& parcels = catalogue().layer("parcels");
+  auto message = config_error([&] {
+    check_mapping(parse_mapping("layer: parcels\nfields: {sheet_no: {field: A, case: upper}}\n", "m.yaml"), parcels);
+  });
+  EXPECT_NE(message.find("m.yaml: fields.sheet_no: "), std::string::npos) << message;
+  message = config_error([&] {
+    check_mapping(parse_mapping("layer: parcels\nfields: {sheet_no: {field: A, default: many}}\n", "m.yaml"), parcels);
+  });
+  EXPECT_NE(message.find("m.yaml: fields.sheet_no.default: "), std::string::npos) << message;
+  EXPECT_NO_THROW(
+      check_mapping(parse_mapping("layer: parcels\nfields: {sheet_no: {field: A, default: 1}}\n", "m.yaml"), parcels));
 }
 
 TEST(Mapping, MissingFileIsFileNotFound) {

@@ -77,7 +77,7 @@ TEST(CliE2E, DatabaseOfAnotherSchemaVersionIsRefused) {
     const auto r = run_command(argv);
     EXPECT_NE(r.exit_code, 0) << argv[1];
     EXPECT_EQ(count_lines(r.err), 1) << r.err;
-    EXPECT_NE(r.err.find("schema version 7, this bandoso needs version 1"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("schema version 7, this bandoso needs version 2"), std::string::npos) << r.err;
   }
 }
 

@@ -41,7 +41,7 @@ TEST_F(ServeE2E, HealthTileAndSearchOverHttp) {
   ASSERT_EQ(health.status, 200) << health.body;
   const auto body = nlohmann::json::parse(health.body);
   EXPECT_EQ(body["status"], "ok");
-  EXPECT_EQ(body["schema_version"], 1);
+  EXPECT_EQ(body["schema_version"], 2);
   EXPECT_EQ(body["data_version"], 1);
   EXPECT_EQ(body["layers"]["communes"], 2);
   EXPECT_EQ(body["bbox"], (nlohmann::json{105.64, 18.65, 105.72, 18.69}));

@@ -43,6 +43,28 @@ TEST_F(GeocoderTest, FormerCommuneAnswersWithTheNewUnitAndNamesBoth) {
       << "old tone placement, with district";
 }
 
+TEST_F(GeocoderTest, FormerCommunesAlsoComeFromTheConversionTable) {
+  EXPECT_TRUE(geocoder.search("Phường Trung Đô").empty());
+  const auto catalogue = layers::Catalogue::load_directory(layers::default_layers_directory());
+  {
+    auto w = store->replace_layer(catalogue.layer("commune_mapping"));
+    using S = std::string;
+    w->add({{S("16702"), S("Phường Trung Đô"), S("412"), S("Thành phố Vinh"), S("16690"), S("Phường Trường Vinh"),
+             S("Nhập toàn bộ")},
+            ""});
+    // Also in old_communes: answered once, not twice.
+    w->add({{S("16672"), S("Phường Hưng Bình"), S("412"), S("Thành phố Vinh"), S("16681"), S("Phường Thành Vinh"),
+             S("Nhập toàn bộ")},
+            ""});
+    w->commit(bandoso::testing::test_record("commune_mapping"));
+  }
+  const auto results = geocoder.search("phuong trung do");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].id, "16690");
+  EXPECT_EQ(results[0].former_name, "Phường Trung Đô, Thành phố Vinh");
+  EXPECT_EQ(geocoder.search("Phường Hưng Bình").size(), 1u);
+}
+
 TEST_F(GeocoderTest, NoMatchIsEmptyNotAnError) { EXPECT_TRUE(geocoder.search("Hà Nội").empty()); }
 
 TEST_F(GeocoderTest, BadQueriesAreBadRequests) {
