@@ -123,18 +123,12 @@ Response Api::landing(const Request& request) const {
 }
 
 Response Api::health() const {
-  const layers::Store& store = services_.store;
-  nlohmann::json counts = nlohmann::json::object();
-  layers::BBox all;
-  for (const auto& layer : store.layers()) {
-    counts[layer.name] = store.count(layer.name);
-    all.expand(store.extent(layer.name));
-  }
+  const layers::StoreSummary summary = services_.store.summary();
   return json_response({{"status", "ok"},
-                        {"schema_version", store.schema_version()},
-                        {"data_version", store.data_version()},
-                        {"layers", counts},
-                        {"bbox", bbox_json(all)}});
+                        {"schema_version", summary.schema_version},
+                        {"data_version", summary.data_version},
+                        {"layers", summary.counts},
+                        {"bbox", bbox_json(summary.bbox)}});
 }
 
 Response Api::tile(const std::string& tileset, const std::string& z, const std::string& x,

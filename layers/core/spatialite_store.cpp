@@ -387,6 +387,31 @@ class SpatialiteStore final : public Store {
     return s.step() ? std::stoll(s.text(0)) : 0;
   }
 
+  [[nodiscard]] StoreSummary summary() const override {
+    std::lock_guard lock(mutex_);
+    // One read transaction: all statements see the same snapshot (WAL), whatever an import commits.
+    exec("BEGIN");
+    StoreSummary summary;
+    try {
+      Statement version(
+          db_, "SELECT (SELECT version FROM schema_version), (SELECT value FROM meta WHERE key = 'data_version')");
+      version.step();
+      summary.schema_version = static_cast<int>(version.integer(0));
+      summary.data_version = std::stoll(version.text(1));
+      Statement layers(db_, "SELECT name, feature_count, west, south, east, north FROM layers ORDER BY name");
+      while (layers.step()) {
+        summary.counts[layers.text(0)] = layers.integer(1);
+        if (!layers.is_null(2))
+          summary.bbox.expand(BBox{layers.real(2), layers.real(3), layers.real(4), layers.real(5)});
+      }
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+    exec("COMMIT");
+    return summary;
+  }
+
   [[nodiscard]] std::vector<LayerDef> layers() const override {
     std::lock_guard lock(mutex_);
     std::vector<LayerDef> result;
@@ -479,7 +504,7 @@ class SpatialiteStore final : public Store {
   sqlite3* db() { return db_; }
   std::recursive_mutex& mutex() { return mutex_; }
 
-  void exec(const std::string& sql) {
+  void exec(const std::string& sql) const {
     char* message = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
       const std::string text = message != nullptr ? message : "unknown error";

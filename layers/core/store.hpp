@@ -58,6 +58,14 @@ struct Change {
   BBox bbox;
 };
 
+// The store at one moment: read in one snapshot, so a commit cannot fall between its parts.
+struct StoreSummary {
+  int schema_version = 0;
+  std::int64_t data_version = 0;
+  std::map<std::string, std::int64_t> counts;  // by layer
+  BBox bbox;                                   // of every layer with geometry
+};
+
 // Parameters of a Mapnik datasource reading one layer straight from the store.
 using MapnikDatasourceParams = std::map<std::string, std::string>;
 
@@ -80,6 +88,8 @@ class Store {
   [[nodiscard]] virtual int schema_version() const = 0;
   // Increases with every committed import; caches and indexes key on it.
   [[nodiscard]] virtual std::int64_t data_version() const = 0;
+
+  [[nodiscard]] virtual StoreSummary summary() const = 0;
 
   // Definitions of the layers the store holds, as they were imported.
   [[nodiscard]] virtual std::vector<LayerDef> layers() const = 0;

@@ -481,3 +481,20 @@ TEST(SpatialiteStore, AReadOnlyStoreSeesTheOldDataUntilCommitThenTheNewWithoutRe
 }
 
 }  // namespace bandoso::layers
+
+namespace bandoso::layers {
+
+TEST(SpatialiteStore, SummaryIsOneConsistentSnapshot) {
+  testing::TempDir dir;
+  auto store = open_spatialite_store(dir / "t.sqlite", OpenMode::create);
+  EXPECT_TRUE(store->summary().counts.empty());
+  import_schools(*store, {school("S1", "A", 1, 105.68, 18.67), school("S2", "B", 2, 105.70, 18.69)});
+  const StoreSummary summary = store->summary();
+  EXPECT_EQ(summary.schema_version, kSchemaVersion);
+  EXPECT_EQ(summary.data_version, store->data_version());
+  EXPECT_EQ(summary.counts, (std::map<std::string, std::int64_t>{{"schools", 2}}));
+  EXPECT_DOUBLE_EQ(summary.bbox.west, 105.68);
+  EXPECT_DOUBLE_EQ(summary.bbox.north, 18.69);
+}
+
+}  // namespace bandoso::layers
