@@ -1,11 +1,11 @@
 // The `bandoso` program's contract: help for every command, exit codes 0/1/2, and one clear error
 // line on stderr naming the file, record or key at fault.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <fstream>
 
 #include "support/process.hpp"
+#include "support/schema_version.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bandoso::testing {
@@ -67,10 +67,7 @@ TEST(CliE2E, DatabaseOfAnotherSchemaVersionIsRefused) {
   ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()})
                 .exit_code,
             0);
-  sqlite3* handle = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(handle, "UPDATE schema_version SET version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(handle);
+  ASSERT_TRUE(set_schema_version(db, 7));
   for (const std::vector<std::string>& argv :
        {std::vector<std::string>{BANDOSO_BINARY, "serve", "--db", db, "--port", "0"},
         std::vector<std::string>{BANDOSO_BINARY, "geocode", "--db", db, "Xã A"}}) {

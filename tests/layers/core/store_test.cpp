@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "layers/core/error.hpp"
+#include "support/schema_version.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bandoso::layers {
@@ -175,10 +176,7 @@ TEST(SpatialiteStore, OtherSchemaVersionIsRefusedWithAClearMessage) {
   testing::TempDir dir;
   const auto file = dir / "old.sqlite";
   { auto store = open_spatialite_store(file, OpenMode::create); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(testing::set_schema_version(file, 99));
   try {
     open_spatialite_store(file, OpenMode::read_only);
     FAIL() << "expected schema_mismatch";
@@ -217,10 +215,7 @@ TEST(SpatialiteStore, VersionOneFileIsRefusedWithAClearMessage) {
   testing::TempDir dir;
   const auto file = dir / "v1.sqlite";
   { auto store = open_spatialite_store(file, OpenMode::create); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_version SET version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(testing::set_schema_version(file, 1));
   for (const OpenMode mode : {OpenMode::read_only, OpenMode::read_write, OpenMode::create}) {
     try {
       open_spatialite_store(file, mode);
