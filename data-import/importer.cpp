@@ -3,6 +3,7 @@
 #define GEOS_USE_ONLY_R_API
 #include <geos_c.h>
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
@@ -26,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include "data-import/mapping.hpp"
+#include "data-import/write_behind.hpp"
 #include "layers/core/error.hpp"
 #include "layers/core/vntext.hpp"
 
@@ -41,6 +43,22 @@ void ensure_gdal_registered() {
   static std::once_flag once;
   std::call_once(once, [] { GDALAllRegister(); });
 }
+
+// Sets a GDAL configuration option for this thread while it is alive.
+class ThreadConfigOption {
+ public:
+  ThreadConfigOption(const char* key, const char* value) : key_(key) {
+    if (const char* old = CPLGetThreadLocalConfigOption(key, nullptr); old != nullptr) old_ = old;
+    CPLSetThreadLocalConfigOption(key, value);
+  }
+  ~ThreadConfigOption() { CPLSetThreadLocalConfigOption(key_, old_ ? old_->c_str() : nullptr); }
+  ThreadConfigOption(const ThreadConfigOption&) = delete;
+  ThreadConfigOption& operator=(const ThreadConfigOption&) = delete;
+
+ private:
+  const char* key_;
+  std::optional<std::string> old_;
+};
 
 // Captures GDAL's errors while it is alive. GDAL reports read errors (a truncated .shp) only through
 // its error handler and still hands out features, so the reader checks failed() after every read.
@@ -1282,7 +1300,7 @@ std::string join_unique(const std::vector<std::string>& items) {
 
 struct ImportState {
   const layers::LayerDef& def;
-  layers::LayerWriter& writer;
+  WriteBehind& writer;
   KeyTracker keys;
   GEOSContextHandle_t geos;
   const ProvinceShape& province;
@@ -1365,7 +1383,6 @@ void import_source(Source& source, const ImportOptions& options, const Mapping* 
       reject(*feature, duplicate_reason(state.def.name));
       continue;
     }
-    state.writer.add(out);
     ++record.imported;
     bool flagged = false;
     if (!geometry.repair_reason.empty()) {
@@ -1384,6 +1401,7 @@ void import_source(Source& source, const ImportOptions& options, const Mapping* 
       issue(*feature, "flagged", "area_mismatch");
     }
     record.flagged += flagged ? 1 : 0;
+    state.writer.add(std::move(out));
   }
   progress(true);
   // A stray record is rejected alone; a file mostly outside was read with the wrong CRS or axes.
@@ -1436,6 +1454,9 @@ std::string ImportReport::summary() const {
 
 ImportReport run_import(layers::Store& store, const layers::LayerDef& layer, const ImportOptions& options) {
   ensure_gdal_registered();
+  // The Shapefile driver otherwise matches every .prj against PROJ's whole database (a tenth of a
+  // second) for an EPSG code that plan_crs() does not need: VN-2000 is recognised by its datum.
+  const ThreadConfigOption no_prj_lookup("USE_OSR_FIND_MATCHES", "NO");
   if (options.sources.empty()) throw BadRequestError("import: no source file given");
   if (!options.layer.empty() && options.layer != layer.name) {
     throw BadRequestError(
@@ -1464,7 +1485,8 @@ ImportReport run_import(layers::Store& store, const layers::LayerDef& layer, con
 
   // Destroyed without commit() on any exception: the store keeps its previous content.
   auto writer = store.write_layer(layer, options.mode);
-  ImportState state{layer,       *writer, KeyTracker(layer), geos.get(),
+  WriteBehind write_behind(*writer);
+  ImportState state{layer,       write_behind, KeyTracker(layer), geos.get(),
                     province,    report,  std::move(checks), declared_area_attribute(layer),
                     std::nullopt};
   if (state.area_attribute) state.area_meter.emplace();
@@ -1477,6 +1499,7 @@ ImportReport run_import(layers::Store& store, const layers::LayerDef& layer, con
   report.record.source_crs = join_unique(crs_labels);
   report.record.encoding = join_unique(encodings);
   report.detected_encoding = report.record.encoding;
+  write_behind.finish();
   writer->commit(report.record);
   return report;
 }

@@ -71,6 +71,8 @@ using MapnikDatasourceParams = std::map<std::string, std::string>;
 
 // Writes a layer (WriteMode): readers keep seeing the previous content until commit() swaps it in, in
 // one transaction. Destroying a writer without commit() leaves the store exactly as it was.
+// add() may run on another thread than the one that made the writer (the importer writes behind its
+// reader), one call at a time; commit() and destruction come from the creating thread after the last add().
 class LayerWriter {
  public:
   virtual ~LayerWriter() = default;
