@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "data-import/demo_province.hpp"
@@ -67,53 +69,72 @@ void add_demo_command(CLI::App& app) {
 
 namespace {
 
-// Import progress on stderr: a bar with rate and ETA redrawn in place on a terminal; otherwise (logs,
-// pipes, tests) a plain line every 100,000 records and one per finished source of that size.
-class ImportProgressPrinter {
+// Progress on stderr: a bar with rate and ETA redrawn in place on a terminal; otherwise (logs, pipes,
+// tests) a plain line every `line_every` items and one at the end when there were that many.
+class ProgressBar {
  public:
-  ImportProgressPrinter() : terminal_(isatty(STDERR_FILENO) != 0) {}
+  explicit ProgressBar(std::string unit, std::int64_t line_every)
+      : unit_(std::move(unit)), line_every_(line_every), terminal_(isatty(STDERR_FILENO) != 0) {}
 
-  void operator()(const data_import::ImportProgress& p) {
+  // A new task (another source file): rates and ETAs count from here.
+  void restart() {
+    started_ = std::chrono::steady_clock::now();
+    last_line_ = 0;
+  }
+
+  void update(const std::string& label, std::int64_t done, std::int64_t total, bool finished) {
     const auto now = std::chrono::steady_clock::now();
-    if (p.source != source_) {
-      source_ = p.source;
-      started_ = now;
-      last_line_ = 0;
-    }
     const double seconds = std::chrono::duration<double>(now - started_).count();
-    const double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0.0;
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
     if (terminal_) {
-      if (!p.source_done && now - last_draw_ < std::chrono::milliseconds(100)) return;
+      if (!finished && now - last_draw_ < std::chrono::milliseconds(100)) return;
       last_draw_ = now;
       std::string line;
-      if (p.total > 0) {
+      if (total > 0) {
         constexpr int kWidth = 30;
-        const double fraction = std::min(1.0, static_cast<double>(p.done) / static_cast<double>(p.total));
+        const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
         const int filled = static_cast<int>(fraction * kWidth);
         const std::string eta =
-            rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(p.total - p.done) / rate) : std::string("?");
-        line = fmt::format("[{}{}] {:3.0f}% {}/{} {:.0f}/s ETA {}", std::string(filled, '#'),
-                           std::string(kWidth - filled, '-'), fraction * 100, p.done, p.total, rate, eta);
+            rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(total - done) / rate) : std::string("?");
+        line = fmt::format("[{}{}] {:3.0f}% {}/{} {:.0f} {}/s ETA {}", std::string(filled, '#'),
+                           std::string(kWidth - filled, '-'), fraction * 100, done, total, rate, unit_, eta);
       } else {
-        line = fmt::format("{} records {:.0f}/s", p.done, rate);
+        line = fmt::format("{} {} {:.0f}/s", done, unit_, rate);
       }
-      std::cerr << fmt::format("\r{}: {}\x1b[K", std::filesystem::path(p.source).filename().string(), line);
-      if (p.source_done) std::cerr << '\n';
+      std::cerr << fmt::format("\r{}: {}\x1b[K", label, line);
+      if (finished) std::cerr << '\n';
       std::cerr << std::flush;
-    } else if (p.done / kLineEvery > last_line_ || (p.source_done && p.done >= kLineEvery)) {
-      last_line_ = p.done / kLineEvery;
-      std::cerr << fmt::format("import: {}: {} records{}, {:.0f}/s\n", p.source, p.done,
-                               p.total > 0 ? fmt::format(" of {}", p.total) : "", rate)
+    } else if (done / line_every_ > last_line_ || (finished && done >= line_every_)) {
+      last_line_ = done / line_every_;
+      std::cerr << fmt::format("{}: {} {}{}, {:.0f}/s\n", label, done, unit_,
+                               total > 0 ? fmt::format(" of {}", total) : "", rate)
                 << std::flush;
     }
   }
 
  private:
-  static constexpr std::int64_t kLineEvery = 100000;
+  std::string unit_;
+  std::int64_t line_every_;
   bool terminal_;
-  std::string source_;
-  std::chrono::steady_clock::time_point started_{}, last_draw_{};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(), last_draw_{};
   std::int64_t last_line_ = 0;
+};
+
+// Import progress: one bar per source file.
+class ImportProgressPrinter {
+ public:
+  void operator()(const data_import::ImportProgress& p) {
+    if (p.source != source_) {
+      source_ = p.source;
+      bar_->restart();
+    }
+    bar_->update(std::filesystem::path(p.source).filename().string(), p.done, p.total, p.source_done);
+  }
+
+ private:
+  std::string source_;
+  // Shared: ImportOptions keeps a copy of the printer in a std::function.
+  std::shared_ptr<ProgressBar> bar_ = std::make_shared<ProgressBar>("records", 100000);
 };
 
 }  // namespace
@@ -184,11 +205,17 @@ void add_import_command(CLI::App& app) {
   });
 }
 
+// The tile cache beside the database unless told otherwise: serve and seed then share it.
+std::string default_cache_file(const std::string& db) { return db + ".tiles"; }
+
 void add_serve_command(CLI::App& app) {
   struct Args {
-    std::string db;
+    std::string db, cache, styles_dir;
+    bool no_cache = false;
     int port = 8080;
     int threads = 2;
+    unsigned render_threads = 0;
+    double render_timeout = 15;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "Serve tiles, search and health over HTTP");
@@ -196,12 +223,27 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--port", args->port, "TCP port (0: any free port)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--cache", args->cache, "Tile cache file (default: DB.tiles)");
+  cmd->add_flag("--no-cache", args->no_cache, "Draw every tile afresh (no tile cache)");
+  cmd->add_option("--styles-dir", args->styles_dir, "Directory of tileset definitions (default: the built-in styles/)");
+  cmd->add_option("--render-threads", args->render_threads, "Render threads (0: one per core)")
+      ->check(CLI::Range(0U, 64U));
+  cmd->add_option("--render-timeout", args->render_timeout,
+                  "Seconds a request waits for its tile to be drawn before it gets 503 and Retry-After")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
   on_run(cmd, [args] {
     auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
-    tiles::TileService tile_service(*store);
+    tiles::TileServiceOptions options;
+    if (!args->no_cache) options.cache_file = args->cache.empty() ? default_cache_file(args->db) : args->cache;
+    options.styles_directory = args->styles_dir;
+    options.render_threads = args->render_threads;
+    options.render_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(args->render_timeout * 1000));
+    tiles::TileService tile_service(*store, options);
     geocoder::Geocoder geocoder(*store);
-    const http::Api api(http::Services{*store, tile_service, geocoder});
+    const tiles::GlyphStore glyphs(tiles::default_glyphs_directory());
+    const http::Api api(http::Services{*store, tile_service, geocoder, &glyphs});
     http::Server server(api, {static_cast<std::uint16_t>(args->port), args->threads});
 
     // Block the stop signals before the server's threads start, so only sigwait sees them.
@@ -214,8 +256,9 @@ void add_serve_command(CLI::App& app) {
     const std::string base = fmt::format("http://localhost:{}", server.port());
     std::cout << fmt::format("bandoso: serving {} (data version {}) on {}\n", args->db, store->data_version(), base);
     std::cout << fmt::format("  health:   {}/health\n", base);
-    std::cout << fmt::format(
-        "  tiles:    {}/tiles/communes/{{z}}/{{x}}/{{y}}.png  (e.g. {}/tiles/communes/12/3250/1831.png)\n", base, base);
+    std::cout << fmt::format("  tiles:    {}/tiles/{{basemap|cadastral|communes}}/{{z}}/{{x}}/{{y}}.png and .mvt\n", base);
+    std::cout << fmt::format("  TileJSON: {}/tiles/basemap.json   WMTS: {}/wmts/1.0.0/WMTSCapabilities.xml\n", base,
+                             base);
     std::cout << fmt::format("  geocoder: {}/search?q=Phường%20Thành%20Vinh\n", base);
     std::cout << fmt::format("  map:      {}/map\n", base) << std::flush;
     int received = 0;
@@ -225,22 +268,86 @@ void add_serve_command(CLI::App& app) {
   });
 }
 
+// "10-17" or "14" → {min, max}.
+std::pair<int, int> parse_zoom_range(const std::string& text) {
+  const auto dash = text.find('-');
+  try {
+    std::size_t used = 0;
+    const int low = std::stoi(text.substr(0, dash), &used);
+    if (used != text.substr(0, dash).size()) throw std::invalid_argument(text);
+    if (dash == std::string::npos) return {low, low};
+    const std::string rest = text.substr(dash + 1);
+    const int high = std::stoi(rest, &used);
+    if (used != rest.size()) throw std::invalid_argument(text);
+    return {low, high};
+  } catch (const std::logic_error&) {
+    throw BadRequestError(fmt::format("--zoom '{}' must be a zoom or a range such as 10-17", text));
+  }
+}
+
+layers::BBox parse_bbox(const std::string& text) {
+  std::vector<double> values;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      std::size_t used = 0;
+      values.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::logic_error&) {
+      values.clear();
+      break;
+    }
+  }
+  if (values.size() != 4 || values[0] >= values[2] || values[1] >= values[3] || values[0] < -180 ||
+      values[2] > 180 || values[1] < -85.06 || values[3] > 85.06) {
+    throw BadRequestError(fmt::format("--bbox '{}' must be W,S,E,N in degrees with W < E and S < N", text));
+  }
+  return {values[0], values[1], values[2], values[3]};
+}
+
 void add_seed_command(CLI::App& app) {
   struct Args {
-    std::string tileset, zoom, bbox, commune;
-    int threads = 2;
+    std::string db, cache, styles_dir, tileset, zoom, bbox, commune, format = "png";
+    unsigned threads = 0;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd =
-      app.add_subcommand("seed", "Pre-render tiles into the tile cache (arrives with the tile cache, issue 4)");
+  CLI::App* cmd = app.add_subcommand("seed", "Pre-render tiles into the tile cache that `serve` reads");
+  cmd->add_option("--db", args->db, "Database file")->required();
+  cmd->add_option("--cache", args->cache, "Tile cache file (default: DB.tiles, as serve)");
+  cmd->add_option("--styles-dir", args->styles_dir, "Directory of tileset definitions (default: the built-in styles/)");
   cmd->add_option("--tileset", args->tileset, "Tileset to seed")->required();
-  cmd->add_option("--zoom", args->zoom, "Zoom range, e.g. 10-17")->required();
-  cmd->add_option("--bbox", args->bbox, "W,S,E,N in degrees");
-  cmd->add_option("--commune", args->commune, "Seed the area of one commune (code)");
-  cmd->add_option("--threads", args->threads, "Render threads");
-  on_run(cmd, [] {
-    throw Error(ErrorCode::unavailable,
-                "seed: there is no tile cache to fill yet; it arrives with the tile cache (issue 4)");
+  cmd->add_option("--zoom", args->zoom, "Zoom or zoom range, e.g. 10-17")->required();
+  auto* bbox = cmd->add_option("--bbox", args->bbox, "W,S,E,N in degrees (default: the tileset's data)");
+  cmd->add_option("--commune", args->commune, "Seed the area of one commune or ward (its 2025 code)")->excludes(bbox);
+  cmd->add_option("--format", args->format, "png or mvt")->check(CLI::IsMember({"png", "mvt"}))->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Render threads (0: one per core)")->check(CLI::Range(0U, 64U));
+  on_run(cmd, [args] {
+    auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
+    tiles::TileServiceOptions options;
+    options.cache_file = args->cache.empty() ? default_cache_file(args->db) : args->cache;
+    options.styles_directory = args->styles_dir;
+    options.render_threads = args->threads;
+    tiles::TileService service(*store, options);
+    tiles::SeedRequest request;
+    request.tileset = args->tileset;
+    std::tie(request.min_zoom, request.max_zoom) = parse_zoom_range(args->zoom);
+    request.format = args->format;
+    request.threads = args->threads;
+    if (!args->bbox.empty()) request.area = parse_bbox(args->bbox);
+    if (!args->commune.empty()) {
+      request.area = store->extent_where("communes", "code", layers::Value{args->commune});
+      if (request.area.empty()) throw NotFoundError(fmt::format("--commune: no commune or ward with code '{}'", args->commune));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    ProgressBar bar("tiles", 10000);
+    const std::int64_t done = service.seed(request, [&](const tiles::SeedProgress& p) {
+      bar.update(fmt::format("seed {} z{}", request.tileset, p.zoom), p.tiles_done, p.tiles_total, false);
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bar.update(fmt::format("seed {}", request.tileset), done, done, true);
+    std::cout << fmt::format("seeded {} tiles of {} (z{}-{}) in {:.1f} s, {:.0f} tiles/s\n", done, args->tileset,
+                             request.min_zoom, request.max_zoom, seconds, seconds > 0 ? done / seconds : 0.0);
   });
 }
 

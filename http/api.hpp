@@ -10,6 +10,7 @@
 
 #include "geocoder/geocoder.hpp"
 #include "layers/core/store.hpp"
+#include "tileserver/glyphs.hpp"
 #include "tileserver/tile_service.hpp"
 
 namespace bandoso::http {
@@ -39,7 +40,11 @@ struct Services {
   layers::Store& store;
   tiles::TileService& tiles;
   geocoder::Geocoder& geocoder;
+  const tiles::GlyphStore* glyphs = nullptr;  // null: no fonts for vector styles' labels
 };
+
+// The public base URL of this server as the client reached it (Host header), for links.
+std::string base_url(const Request& request);
 
 class Api {
  public:
@@ -51,15 +56,20 @@ class Api {
  private:
   Response route(const Request& request) const;
   Response health() const;
-  Response tile(const std::string& tileset, const std::string& z, const std::string& x, const std::string& file) const;
+  Response tile(const Request& request, const std::vector<std::string>& parts) const;
+  Response tilejson(const Request& request, const std::string& file) const;
+  Response style(const Request& request, const std::string& tileset) const;
+  Response wmts(const Request& request) const;
+  Response glyphs(const std::string& fontstack, const std::string& range) const;
   Response search(const Request& request) const;
   Response landing(const Request& request) const;
 
   Services services_;
 };
 
-// Decodes a query component: %XX escapes and '+' for space; malformed escapes are kept as they are.
-std::string percent_decode(std::string_view text);
+// Decodes %XX escapes (and '+' as a space in a query component, not in a path); malformed escapes are
+// kept as they are.
+std::string percent_decode(std::string_view text, bool plus_is_space = true);
 
 // The JSON error body: {"error": {"code": ..., "message": ...}}.
 Response error_response(int status, std::string_view code, std::string_view message);

@@ -8,6 +8,7 @@
 #include "http/web_assets.hpp"
 #include "layers/core/error.hpp"
 #include "layers/core/tile_math.hpp"
+#include "tileserver/descriptions.hpp"
 
 namespace bandoso::http {
 
@@ -19,7 +20,7 @@ std::vector<std::string> split_path(const std::string& path) {
   while (start <= path.size()) {
     const std::size_t end = path.find('/', start);
     const std::size_t stop = end == std::string::npos ? path.size() : end;
-    if (stop > start) parts.push_back(path.substr(start, stop - start));
+    if (stop > start) parts.push_back(percent_decode(path.substr(start, stop - start), false));
     start = stop + 1;
   }
   return parts;
@@ -46,11 +47,11 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string percent_decode(std::string_view text) {
+std::string percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (text[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
@@ -66,31 +67,52 @@ Response error_response(int status, std::string_view code, std::string_view mess
   return json_response({{"error", {{"code", code}, {"message", message}}}}, status);
 }
 
+std::string base_url(const Request& request) {
+  const auto host = request.headers.find("host");
+  return host == request.headers.end() ? "" : "http://" + host->second;
+}
+
 Response Api::handle(const Request& request) const noexcept {
-  try {
-    return route(request);
-  } catch (const Error& e) {
-    const ErrorInfo& info = e.info();
-    // Server-side failures keep their detail in the log, not in the answer.
-    if (info.http_status >= 500) {
-      std::cerr << fmt::format("error: {} {}: {}\n", request.method, request.path, e.what());
-      return error_response(info.http_status, info.name, info.public_message);
+  Response response = [&]() -> Response {
+    try {
+      return route(request);
+    } catch (const Error& e) {
+      const ErrorInfo& info = e.info();
+      // Server-side failures keep their detail in the log, not in the answer.
+      if (info.http_status >= 500) {
+        std::cerr << fmt::format("error: {} {}: {}\n", request.method, request.path, e.what());
+        Response r = error_response(info.http_status, info.name, info.public_message);
+        if (info.http_status == 503) r.headers.emplace_back("Retry-After", "5");
+        return r;
+      }
+      return error_response(info.http_status, info.name, e.what());
+    } catch (const std::exception& e) {
+      std::cerr << fmt::format("error: {} {}: unexpected: {}\n", request.method, request.path, e.what());
+    } catch (...) {
+      std::cerr << fmt::format("error: {} {}: unexpected non-standard exception\n", request.method, request.path);
     }
-    return error_response(info.http_status, info.name, e.what());
-  } catch (const std::exception& e) {
-    std::cerr << fmt::format("error: {} {}: unexpected: {}\n", request.method, request.path, e.what());
-  } catch (...) {
-    std::cerr << fmt::format("error: {} {}: unexpected non-standard exception\n", request.method, request.path);
-  }
-  const ErrorInfo& internal = error_info(ErrorCode::internal);
-  return error_response(internal.http_status, internal.name, internal.public_message);
+    const ErrorInfo& internal = error_info(ErrorCode::internal);
+    return error_response(internal.http_status, internal.name, internal.public_message);
+  }();
+  // Maps are embedded by other departments' sites: every answer may be read cross-origin.
+  response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  return response;
 }
 
 Response Api::route(const Request& request) const {
+  if (request.method == "OPTIONS") {  // a CORS preflight
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    r.headers.emplace_back("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding");
+    r.headers.emplace_back("Access-Control-Max-Age", "86400");
+    return r;
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     Response r =
         error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));
-    r.headers.emplace_back("Allow", "GET, HEAD");
+    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
     return r;
   }
   const std::vector<std::string> parts = split_path(request.path);
@@ -103,22 +125,33 @@ Response Api::route(const Request& request) const {
   }
   if (parts.size() == 1 && parts[0] == "health") return health();
   if (parts.size() == 1 && parts[0] == "search") return search(request);
-  if (parts.size() == 5 && parts[0] == "tiles") return tile(parts[1], parts[2], parts[3], parts[4]);
+  if (parts[0] == "tiles" && parts.size() == 2) return tilejson(request, parts[1]);
+  if (parts[0] == "tiles" && (parts.size() == 5 || parts.size() == 6)) return tile(request, parts);
+  if (parts.size() == 3 && parts[0] == "styles" && parts[2] == "style.json") return style(request, parts[1]);
+  if (parts.size() == 3 && parts[0] == "wmts" && parts[1] == "1.0.0" && parts[2] == "WMTSCapabilities.xml") {
+    return wmts(request);
+  }
+  if (parts.size() == 3 && parts[0] == "fonts") return glyphs(parts[1], parts[2]);
   throw NotFoundError(fmt::format("no such resource: {}", request.path));
 }
 
 Response Api::landing(const Request& request) const {
-  const auto host = request.headers.find("host");
-  const std::string base = host == request.headers.end() ? "" : "http://" + host->second;
+  const std::string base = base_url(request);
   nlohmann::json tilesets = nlohmann::json::array();
-  for (const auto& name : services_.tiles.tilesets()) {
-    tilesets.push_back({{"name", name}, {"tiles", base + "/tiles/" + name + "/{z}/{x}/{y}.png"}});
+  for (const auto& t : services_.tiles.tilesets()) {
+    tilesets.push_back({{"name", t.name},
+                        {"title", t.title},
+                        {"tiles", base + "/tiles/" + t.name + "/{z}/{x}/{y}.png"},
+                        {"vector_tiles", base + "/tiles/" + t.name + "/{z}/{x}/{y}.mvt"},
+                        {"tilejson", base + "/tiles/" + t.name + ".json"},
+                        {"style", base + "/styles/" + t.name + "/style.json"}});
   }
   return json_response({{"title", "bandoso — bản đồ số tỉnh Nghệ An"},
                         {"links",
                          {{{"rel", "map"}, {"href", base + "/map"}},
                           {{"rel", "health"}, {"href", base + "/health"}},
-                          {{"rel", "search"}, {"href", base + "/search?q={query}"}}}},
+                          {{"rel", "search"}, {"href", base + "/search?q={query}"}},
+                          {{"rel", "wmts"}, {"href", base + "/wmts/1.0.0/WMTSCapabilities.xml"}}}},
                         {"tilesets", tilesets}});
 }
 
@@ -131,17 +164,80 @@ Response Api::health() const {
                         {"bbox", bbox_json(summary.bbox)}});
 }
 
-Response Api::tile(const std::string& tileset, const std::string& z, const std::string& x,
-                   const std::string& file) const {
-  const std::size_t dot = file.find('.');
+// /tiles/{tileset}/{z}/{x}/{y}.{png|mvt}, /tiles/{tileset}/{z}/{x}/{y}@2x.png, /tiles/{tileset}/512/{z}/{x}/{y}.png
+Response Api::tile(const Request& request, const std::vector<std::string>& parts) const {
+  tiles::TileRequest t;
+  t.tileset = parts[1];
+  std::size_t at = 2;
+  if (parts.size() == 6) {
+    if (parts[2] != "512") throw NotFoundError(fmt::format("no such resource: {}", request.path));
+    t.size = 512;
+    at = 3;
+  }
+  std::string file = parts[at + 2];
+  const std::size_t dot = file.rfind('.');
   if (dot == std::string::npos) throw NotFoundError(fmt::format("tile '{}' has no format suffix such as .png", file));
-  const layers::TileId id{static_cast<int>(layers::parse_tile_number(z, "z")), layers::parse_tile_number(x, "x"),
-                          layers::parse_tile_number(file.substr(0, dot), "y")};
-  tiles::Tile t = services_.tiles.raster_tile(tileset, id, file.substr(dot + 1));
+  t.format = file.substr(dot + 1);
+  file.resize(dot);
+  if (file.ends_with("@2x")) {
+    if (t.size == 512) throw BadRequestError("a /512/ tile cannot also be @2x");
+    file.resize(file.size() - 3);
+    t.size = 512;
+    t.scale = 2.0;
+  }
+  if (t.format == "mvt" && t.size != 256) throw BadRequestError("vector tiles have no pixel size: drop /512/ and @2x");
+  t.tile = {static_cast<int>(layers::parse_tile_number(parts[at], "z")), layers::parse_tile_number(parts[at + 1], "x"),
+            layers::parse_tile_number(file, "y")};
+  const auto encoding = request.headers.find("accept-encoding");
+  t.accept_gzip = encoding != request.headers.end() && encoding->second.find("gzip") != std::string::npos;
+
+  tiles::Tile result = services_.tiles.tile(t);
   Response r;
-  r.content_type = t.content_type;
-  r.body = std::move(t.body);
-  r.headers.emplace_back("ETag", t.etag);
+  r.headers.emplace_back("ETag", result.etag);
+  r.headers.emplace_back("Cache-Control",
+                         fmt::format("public, max-age={}", tiles::TileService::max_age_seconds(t.tile.z)));
+  if (t.format == "mvt") r.headers.emplace_back("Vary", "Accept-Encoding");
+  const auto match = request.headers.find("if-none-match");
+  if (match != request.headers.end() && match->second.find(result.etag) != std::string::npos) {
+    r.status = 304;
+    r.content_type.clear();
+    return r;
+  }
+  r.content_type = result.content_type;
+  if (!result.content_encoding.empty()) r.headers.emplace_back("Content-Encoding", result.content_encoding);
+  r.body = std::move(result.body);
+  return r;
+}
+
+// /tiles/{tileset}.json: TileJSON of the vector tiles, or of the raster tiles with ?format=png.
+Response Api::tilejson(const Request& request, const std::string& file) const {
+  if (!file.ends_with(".json")) throw NotFoundError(fmt::format("no such resource: {}", request.path));
+  const std::string format = request.param("format", "mvt");
+  if (format != "mvt" && format != "png") throw BadRequestError(fmt::format("format '{}' must be mvt or png", format));
+  const tiles::Tileset t = services_.tiles.tileset(file.substr(0, file.size() - 5));
+  return json_response(
+      tiles::tilejson(t, base_url(request), format == "png" ? tiles::TileFormat::png : tiles::TileFormat::mvt));
+}
+
+Response Api::style(const Request& request, const std::string& tileset) const {
+  return json_response(tiles::maplibre_style(services_.tiles.tileset(tileset), base_url(request)));
+}
+
+Response Api::glyphs(const std::string& fontstack, const std::string& range) const {
+  if (services_.glyphs == nullptr) throw NotFoundError("this server has no fonts");
+  auto bytes = services_.glyphs->range(fontstack, range);
+  if (!bytes) throw NotFoundError(fmt::format("no glyphs {} for fonts '{}'", range, fontstack));
+  Response r;
+  r.content_type = "application/x-protobuf";
+  r.body = std::move(*bytes);
+  r.headers.emplace_back("Cache-Control", "public, max-age=604800");  // static files of a pinned package
+  return r;
+}
+
+Response Api::wmts(const Request& request) const {
+  Response r;
+  r.content_type = "application/xml";
+  r.body = tiles::wmts_capabilities(services_.tiles.tilesets(), base_url(request));
   return r;
 }
 

@@ -4,6 +4,8 @@
 #include <mapnik/datasource_cache.hpp>
 #include <mapnik/font_engine_freetype.hpp>
 #include <mapnik/image.hpp>
+#include <mapnik/image_view.hpp>
+#include <mapnik/image_view_any.hpp>
 #include <mapnik/image_util.hpp>
 #include <mapnik/layer.hpp>
 #include <mapnik/load_map.hpp>
@@ -12,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -66,9 +69,9 @@ std::string default_style_xml(const layers::LayerDef& layer) {
       R"(<?xml version="1.0" encoding="utf-8"?>
 <Map srs="epsg:3857" background-color="transparent">
   <Style name="{0}"><Rule>{1}</Rule>{2}</Style>
-  <Layer name="{0}" srs="epsg:4326"><StyleName>{0}</StyleName></Layer>
+  <Layer name="{0}" srs="epsg:4326" maximum-scale-denominator="{3}"><StyleName>{0}</StyleName></Layer>
 </Map>)",
-      layer.name, rules, label_rule);
+      layer.name, rules, label_rule, max_scale_denominator_for_zoom(layer.min_zoom));
 }
 
 struct RasterRenderer::Impl {
@@ -80,7 +83,11 @@ RasterRenderer::RasterRenderer(const std::string& style_xml, const layers::Store
   init_mapnik();
   try {
     mapnik::load_map_string(impl_->map, style_xml, true);
-    for (mapnik::layer& layer : impl_->map.layers()) {
+    auto& map_layers = impl_->map.layers();
+    map_layers.erase(std::remove_if(map_layers.begin(), map_layers.end(),
+                                    [&](const mapnik::layer& layer) { return !store.find_layer(layer.name()); }),
+                     map_layers.end());
+    for (mapnik::layer& layer : map_layers) {
       mapnik::parameters params;
       for (const auto& [key, value] : store.mapnik_datasource(layer.name())) params[key] = value;
       layer.set_datasource(mapnik::datasource_cache::instance().create(params));
@@ -90,11 +97,39 @@ RasterRenderer::RasterRenderer(const std::string& style_xml, const layers::Store
   } catch (const std::exception& e) {
     throw Error(ErrorCode::render_failure, fmt::format("cannot build the Mapnik map: {}", e.what()));
   }
-  // Room for labels and symbols that straddle the tile edge.
-  impl_->map.set_buffer_size(64);
+  // Room for labels and symbols that straddle the tile edge, unless the style sets its own.
+  if (impl_->map.buffer_size() == 0) impl_->map.set_buffer_size(64);
 }
 
 RasterRenderer::~RasterRenderer() = default;
+
+std::vector<std::string> RasterRenderer::render_metatile(const layers::TileId& first, int span, int size,
+                                                         double scale) {
+  const layers::BBox top_left = layers::tile_bounds_mercator(first);
+  const layers::BBox bottom_right = layers::tile_bounds_mercator(
+      {first.z, first.x + static_cast<std::uint32_t>(span) - 1, first.y + static_cast<std::uint32_t>(span) - 1});
+  const int pixels = span * size;
+  try {
+    impl_->map.resize(static_cast<unsigned>(pixels), static_cast<unsigned>(pixels));
+    impl_->map.zoom_to_box(
+        mapnik::box2d<double>(top_left.west, bottom_right.south, bottom_right.east, top_left.north));
+    mapnik::image_rgba8 image(pixels, pixels);
+    mapnik::agg_renderer<mapnik::image_rgba8> renderer(impl_->map, image, scale);
+    renderer.apply();
+    std::vector<std::string> tiles;
+    tiles.reserve(static_cast<std::size_t>(span) * span);
+    for (int row = 0; row < span; ++row) {
+      for (int column = 0; column < span; ++column) {
+        const mapnik::image_view_rgba8 view(column * size, row * size, size, size, image);
+        tiles.push_back(mapnik::save_to_string(view, "png8:m=h"));
+      }
+    }
+    return tiles;
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::render_failure, fmt::format("metatile {}/{}/{} ({}×{}) could not be rendered: {}", first.z,
+                                                       first.x, first.y, span, span, e.what()));
+  }
+}
 
 std::string RasterRenderer::render_png(const layers::TileId& tile, int size, double scale) {
   const layers::BBox b = layers::tile_bounds_mercator(tile);

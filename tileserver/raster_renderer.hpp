@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "layers/core/store.hpp"
 #include "layers/core/tile_math.hpp"
@@ -19,7 +20,8 @@ std::string default_style_xml(const layers::LayerDef& layer);
 
 class RasterRenderer {
  public:
-  // `style_xml` names layers by their store names; each gets the store's datasource.
+  // `style_xml` names layers by their store names; each gets the store's datasource. Layers the store
+  // does not hold (yet) are left out.
   RasterRenderer(const std::string& style_xml, const layers::Store& store);
   ~RasterRenderer();
   RasterRenderer(const RasterRenderer&) = delete;
@@ -27,6 +29,12 @@ class RasterRenderer {
 
   // A PNG of `size`×`size` pixels; `scale` enlarges symbols and labels (2 for @2x).
   std::string render_png(const layers::TileId& tile, int size = 256, double scale = 1.0);
+
+  // The metatile of `span`×`span` tiles whose top-left tile is `first`, drawn as one image (labels and
+  // symbols are placed once across it, not cut at the inner tile edges) and cut into PNG tiles of
+  // `size` pixels, row by row: result[row * span + column].
+  std::vector<std::string> render_metatile(const layers::TileId& first, int span, int size = 256,
+                                           double scale = 1.0);
 
  private:
   struct Impl;

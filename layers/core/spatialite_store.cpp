@@ -445,6 +445,20 @@ class SpatialiteStore final : public Store {
     return BBox{s.real(0), s.real(1), s.real(2), s.real(3)};
   }
 
+  [[nodiscard]] BBox extent_where(const std::string& layer, const std::string& attribute,
+                                  const Value& value) const override {
+    const LayerDef def = required_layer(layer);
+    if (def.geometry == GeometryType::none) throw BadRequestError(fmt::format("layer '{}' has no geometry", layer));
+    (void)def.attribute_index(attribute);  // NotFoundError for an attribute the layer does not have
+    std::lock_guard lock(mutex_);
+    Statement s(db_, fmt::format("SELECT MIN(MbrMinX(geom)), MIN(MbrMinY(geom)), MAX(MbrMaxX(geom)), "
+                                 "MAX(MbrMaxY(geom)) FROM {} WHERE {} = ?1",
+                                 sql_name(def.name), sql_name(attribute)));
+    s.bind(1, value);
+    if (!s.step() || s.is_null(0)) return BBox{};
+    return BBox{s.real(0), s.real(1), s.real(2), s.real(3)};
+  }
+
   void scan(const std::string& layer, bool with_geometry,
             const std::function<bool(const Feature&)>& visit) const override {
     const LayerDef def = required_layer(layer);

@@ -98,6 +98,10 @@ class Store {
   [[nodiscard]] virtual std::optional<LayerDef> find_layer(const std::string& name) const = 0;
   [[nodiscard]] virtual std::int64_t count(const std::string& layer) const = 0;
   [[nodiscard]] virtual BBox extent(const std::string& layer) const = 0;  // empty BBox when no geometry
+  // The extent of the features whose `attribute` equals `value` (e.g. one commune by code); empty
+  // when none matches.
+  [[nodiscard]] virtual BBox extent_where(const std::string& layer, const std::string& attribute,
+                                          const Value& value) const = 0;
 
   // Calls `visit` for every feature of a layer (values in definition order; wkb filled when
   // with_geometry). Stops early when visit returns false.

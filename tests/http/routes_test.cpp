@@ -11,11 +11,19 @@ namespace bandoso::http {
 
 class ApiTest : public ::testing::Test {
  protected:
-  Response get(const std::string& path, std::map<std::string, std::string> query = {}) const {
+  Response get(const std::string& path, std::map<std::string, std::string> query = {},
+               std::map<std::string, std::string> headers = {}) const {
     Request r;
     r.path = path;
     r.query = std::move(query);
+    r.headers = std::move(headers);
     return api.handle(r);
+  }
+  static std::string header(const Response& r, const std::string& name) {
+    for (const auto& [key, value] : r.headers) {
+      if (key == name) return value;
+    }
+    return "(none)";
   }
   static std::string error_code(const Response& r) { return nlohmann::json::parse(r.body)["error"]["code"]; }
 
@@ -23,7 +31,8 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<layers::Store> store = bandoso::testing::make_small_province(dir / "p.sqlite");
   tiles::TileService tiles{*store};
   geocoder::Geocoder geocoder{*store};
-  Api api{Services{*store, tiles, geocoder}};
+  tiles::GlyphStore glyphs{tiles::default_glyphs_directory()};
+  Api api{Services{*store, tiles, geocoder, &glyphs}};
 };
 
 TEST_F(ApiTest, HealthReportsVersionsCountsAndBbox) {
@@ -91,7 +100,7 @@ TEST_F(ApiTest, MapPageAndLandingLinks) {
   EXPECT_EQ(page.content_type, "text/html");
   EXPECT_NE(page.body.find("/tiles/${layer}/"), std::string::npos);
   const auto landing = nlohmann::json::parse(get("/").body);
-  EXPECT_EQ(landing["tilesets"].size(), 2u);
+  EXPECT_EQ(landing["tilesets"].size(), 4u);  // basemap, cadastral, communes, old_communes
   EXPECT_EQ(landing["links"][0]["rel"], "map");
 }
 
@@ -113,6 +122,100 @@ TEST_F(ApiTest, ServerFailuresDoNotLeakDetail) {
   if (r.status == 200) GTEST_SKIP() << "the open connection still reads the unlinked file";
   EXPECT_GE(r.status, 500);
   EXPECT_EQ(r.body.find("sqlite"), std::string::npos) << r.body;
+}
+
+TEST_F(ApiTest, TileRevalidationCachingAndCrossOriginHeaders) {
+  const Response first = get("/tiles/communes/14/13002/7326.png");
+  ASSERT_EQ(first.status, 200);
+  const std::string etag = header(first, "ETag");
+  EXPECT_EQ(header(first, "Cache-Control"), "public, max-age=300");
+  EXPECT_EQ(header(first, "Access-Control-Allow-Origin"), "*");
+  const Response revalidated = get("/tiles/communes/14/13002/7326.png", {}, {{"if-none-match", etag}});
+  EXPECT_EQ(revalidated.status, 304);
+  EXPECT_TRUE(revalidated.body.empty());
+  EXPECT_EQ(get("/tiles/communes/14/13002/7326.png", {}, {{"if-none-match", "\"other\""}}).status, 200);
+  EXPECT_EQ(header(get("/tiles/communes/8/203/114.png"), "Cache-Control"), "public, max-age=86400");
+
+  Request preflight;
+  preflight.method = "OPTIONS";
+  preflight.path = "/tiles/communes/14/13002/7326.png";
+  const Response options = api.handle(preflight);
+  EXPECT_EQ(options.status, 204);
+  EXPECT_EQ(header(options, "Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(header(options, "Access-Control-Allow-Methods").find("GET"), std::string::npos);
+}
+
+TEST_F(ApiTest, RetinaAnd512AndVectorTileUrls) {
+  const auto retina = bandoso::testing::decode_png(get("/tiles/communes/14/13002/7326@2x.png").body);
+  ASSERT_TRUE(retina.ok);
+  EXPECT_EQ(retina.width, 512U);
+  const auto big = bandoso::testing::decode_png(get("/tiles/communes/512/14/13002/7326.png").body);
+  ASSERT_TRUE(big.ok);
+  EXPECT_EQ(big.width, 512U);
+  EXPECT_EQ(get("/tiles/communes/512/14/13002/7326@2x.png").status, 400);
+  EXPECT_EQ(get("/tiles/communes/256/14/13002/7326.png").status, 404);
+  EXPECT_EQ(get("/tiles/communes/14/13002/7326@2x.mvt").status, 400);
+
+  const Response zipped = get("/tiles/communes/14/13002/7326.mvt", {}, {{"accept-encoding", "gzip, deflate"}});
+  ASSERT_EQ(zipped.status, 200);
+  EXPECT_EQ(zipped.content_type, "application/vnd.mapbox-vector-tile");
+  EXPECT_EQ(header(zipped, "Content-Encoding"), "gzip");
+  EXPECT_EQ(header(zipped, "Vary"), "Accept-Encoding");
+  const Response plain = get("/tiles/communes/14/13002/7326.mvt");
+  EXPECT_EQ(header(plain, "Content-Encoding"), "(none)");
+  EXPECT_GT(plain.body.size(), 0U);
+}
+
+TEST_F(ApiTest, DescriptionsForClients) {
+  Request r;
+  r.path = "/tiles/communes.json";
+  r.headers["host"] = "maps.example:8080";
+  const auto tilejson = nlohmann::json::parse(api.handle(r).body);
+  EXPECT_EQ(tilejson["tilejson"], "3.0.0");
+  EXPECT_EQ(tilejson["tiles"][0], "http://maps.example:8080/tiles/communes/{z}/{x}/{y}.mvt");
+  r.query["format"] = "png";
+  EXPECT_EQ(nlohmann::json::parse(api.handle(r).body)["tiles"][0],
+            "http://maps.example:8080/tiles/communes/{z}/{x}/{y}.png");
+  r.query["format"] = "jpg";
+  EXPECT_EQ(api.handle(r).status, 400);
+  EXPECT_EQ(get("/tiles/nowhere.json").status, 404);
+
+  const Response style = get("/styles/communes/style.json");
+  ASSERT_EQ(style.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(style.body)["version"], 8);
+  EXPECT_EQ(get("/styles/nowhere/style.json").status, 404);
+
+  const Response wmts = get("/wmts/1.0.0/WMTSCapabilities.xml");
+  ASSERT_EQ(wmts.status, 200);
+  EXPECT_EQ(wmts.content_type, "application/xml");
+  EXPECT_NE(wmts.body.find("GoogleMapsCompatible"), std::string::npos);
+}
+
+TEST_F(ApiTest, GlyphsForVectorLabelsWithAnEncodedFontName) {
+  const Response glyph = get("/fonts/Noto%20Sans%20Regular/7680-7935.pbf");
+  ASSERT_EQ(glyph.status, 200) << glyph.body << " (run `npm ci --prefix web/fonts`)";
+  EXPECT_EQ(glyph.content_type, "application/x-protobuf");
+  EXPECT_GT(glyph.body.size(), 1000U);
+  EXPECT_EQ(get("/fonts/Noto%20Sans%20Regular/7680-7900.pbf").status, 400);
+  EXPECT_EQ(get("/fonts/No%20Such%20Font/0-255.pbf").status, 404);
+  EXPECT_EQ(get("/fonts/..%2F..%2Fetc/0-255.pbf").status, 400);
+}
+
+TEST(ApiUnavailable, ARenderOverItsTimeLimitIs503WithRetryAfter) {
+  bandoso::testing::TempDir dir;
+  auto store = bandoso::testing::make_small_province(dir / "p.sqlite");
+  tiles::TileServiceOptions options;
+  options.render_timeout = std::chrono::milliseconds(1);
+  tiles::TileService tiles(*store, options);
+  geocoder::Geocoder geocoder(*store);
+  const Api api(Services{*store, tiles, geocoder});
+  Request r;
+  r.path = "/tiles/basemap/14/13002/7326.png";
+  const Response response = api.handle(r);
+  EXPECT_EQ(response.status, 503);
+  bool retry_after = false;
+  for (const auto& [key, value] : response.headers) retry_after = retry_after || (key == "Retry-After" && value == "5");
+  EXPECT_TRUE(retry_after);
 }
 
 }  // namespace bandoso::http
