@@ -225,7 +225,7 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--cache", args->cache, "Tile cache file (default: DB.tiles)");
-  cmd->add_flag("--no-cache", args->no_cache, "Draw every tile afresh (no tile cache)");
+  cmd->add_flag("--no-cache", args->no_cache, "Draw every tile afresh (no tile cache, on disk or in memory)");
   cmd->add_option("--styles-dir", args->styles_dir, "Directory of tileset definitions (default: the built-in styles/)");
   cmd->add_option("--render-threads", args->render_threads, "Render threads (0: one per core)")
       ->check(CLI::Range(0U, 64U));
@@ -236,7 +236,11 @@ void add_serve_command(CLI::App& app) {
   on_run(cmd, [args] {
     auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
     tiles::TileServiceOptions options;
-    if (!args->no_cache) options.cache_file = args->cache.empty() ? default_cache_file(args->db) : args->cache;
+    if (args->no_cache) {
+      options.memory_cache_bytes = 0;
+    } else {
+      options.cache_file = args->cache.empty() ? default_cache_file(args->db) : args->cache;
+    }
     options.styles_directory = args->styles_dir;
     options.render_threads = args->render_threads;
     options.render_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(args->render_timeout * 1000));

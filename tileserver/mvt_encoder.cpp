@@ -50,6 +50,7 @@ constexpr std::uint32_t kLineTo = 2;
 constexpr std::uint32_t kClosePath = 7;
 // Douglas-Peucker tolerance in tile units: finer detail is invisible once rounded to the grid.
 constexpr double kSimplifyTolerance = 1.0;
+constexpr int kSimplifyAbove = 16;  // coordinates
 
 constexpr std::uint32_t command(std::uint32_t id, std::size_t count) {
   return (id & 0x7u) | (static_cast<std::uint32_t>(count) << 3);
@@ -316,8 +317,9 @@ class TileEncoder {
       geometry = own(GEOSClipByRect_r(ctx(), geometry.get(), low_, low_, high_, high_));
       if (!geometry || GEOSisEmpty_r(ctx(), geometry.get()) != 0) return GeomType::point;
     }
-    if (dimension > 0) {
-      // Topology-preserving, so that simplified rings neither cross nor swallow their holes.
+    if (dimension > 0 && GEOSGetNumCoordinates_r(ctx(), geometry.get()) > kSimplifyAbove) {
+      // Topology-preserving, so that simplified rings neither cross nor swallow their holes. Small
+      // shapes (a parcel's five corners) have nothing to lose at a one-unit tolerance: skipped.
       if (GeometryPtr simple = own(GEOSTopologyPreserveSimplify_r(ctx(), geometry.get(), kSimplifyTolerance))) {
         geometry = std::move(simple);
       }

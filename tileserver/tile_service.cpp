@@ -7,7 +7,9 @@
 #include <deque>
 #include <fmt/format.h>
 #include <set>
+#include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "layers/core/error.hpp"
 #include "tileserver/compression.hpp"
@@ -53,6 +55,56 @@ std::string list_names(const std::vector<Tileset>& tilesets) {
 
 }  // namespace
 
+// The tiles served lately, in memory in front of the tile cache file: a repeated request is a hash
+// lookup instead of an SQLite read. Emptied whenever the data version moves (the file cache keeps what
+// the change log left valid, so it refills quickly); the oldest tiles go first when over budget.
+class TileService::HotTiles {
+ public:
+  explicit HotTiles(std::size_t budget) : budget_(budget) {}
+
+  [[nodiscard]] std::optional<Tile> get(const std::string& key) const {
+    std::shared_lock lock(mutex_);
+    const auto it = tiles_.find(key);
+    if (it == tiles_.end()) return std::nullopt;
+    return it->second;
+  }
+  // Kept only when known valid at the version the memory holds (`valid_at`): a tile read or drawn
+  // while an import committed is not.
+  void put(const std::string& key, const Tile& tile, std::int64_t valid_at) {
+    if (budget_ == 0) return;
+    std::unique_lock lock(mutex_);
+    if (valid_at != version_ || tiles_.contains(key)) return;
+    tiles_.emplace(key, tile);
+    order_.push_back(key);
+    bytes_ += key.size() + tile.body.size() + tile.etag.size();
+    while (bytes_ > budget_ && !order_.empty()) {
+      const auto it = tiles_.find(order_.front());
+      bytes_ -= order_.front().size() + it->second.body.size() + it->second.etag.size();
+      tiles_.erase(it);
+      order_.pop_front();
+    }
+  }
+  void reset(std::int64_t version) {
+    std::unique_lock lock(mutex_);
+    tiles_.clear();
+    order_.clear();
+    bytes_ = 0;
+    version_ = version;
+  }
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, Tile> tiles_;
+  std::deque<std::string> order_;
+  std::size_t bytes_ = 0;
+  std::size_t budget_;
+  std::int64_t version_ = -1;
+};
+
+std::string hot_key(const std::string& tileset, const std::string& variant, const layers::TileId& tile) {
+  return fmt::format("{}/{}/{}/{}/{}", tileset, variant, tile.z, tile.x, tile.y);
+}
+
 struct TileService::Pool {
   explicit Pool(unsigned threads) : pool(threads) {}
   boost::asio::thread_pool pool;
@@ -63,6 +115,7 @@ struct TileService::Metatile {
   MetatileShape shape;
   int size = 256;
   double scale = 1.0;
+  std::vector<bool> wanted;  // row-major; empty: every tile (seeding skips those outside its area)
 };
 
 struct TileService::RenderedTiles {
@@ -82,6 +135,7 @@ TileService::TileService(const layers::Store& store, TileServiceOptions options)
   const unsigned threads =
       options_.render_threads > 0 ? options_.render_threads : std::max(1U, std::thread::hardware_concurrency());
   pool_ = std::make_unique<Pool>(threads);
+  hot_ = std::make_unique<HotTiles>(options_.memory_cache_bytes);
 }
 
 TileService::~TileService() {
@@ -99,8 +153,9 @@ int TileService::max_age_seconds(int zoom) {
 // version expires the tiles that touch changed areas in every tileset holding the changed layer.
 std::int64_t TileService::sync() {
   const std::int64_t version = store_.data_version();
+  if (version == synced_version_.load()) return version;
   std::lock_guard lock(mutex_);
-  if (version == synced_version_) return version;
+  if (version == synced_version_.load()) return version;
   auto fresh = std::make_shared<const std::vector<Tileset>>(build_tilesets(definitions_, store_));
   if (cache_) {
     const std::int64_t cached = cache_->synced_version();
@@ -126,6 +181,7 @@ std::int64_t TileService::sync() {
   }
   tilesets_ = std::move(fresh);
   idle_.clear();  // renderers hold the old definitions
+  hot_->reset(version);
   synced_version_ = version;
   return version;
 }
@@ -155,6 +211,11 @@ Tile TileService::tile(const TileRequest& request) {
   }
   layers::check_tile(request.tile);
   const std::int64_t version = sync();
+  const std::string variant = variant_of(request);
+  if (auto hot = hot_->get(hot_key(request.tileset, variant, request.tile))) {
+    hot->from_cache = true;
+    return request.format == "mvt" ? deliver_vector(std::move(*hot), request.accept_gzip) : std::move(*hot);
+  }
   std::shared_ptr<const std::vector<Tileset>> all;
   {
     std::lock_guard lock(mutex_);
@@ -169,14 +230,17 @@ Tile TileService::tile(const TileRequest& request) {
 
 Tile TileService::raster(const Tileset& tileset, const TileRequest& request, std::int64_t version) {
   const layers::TileKey key{tileset.name, request.tile, variant_of(request)};
+  const std::string memory_key = hot_key(tileset.name, key.variant, request.tile);
   if (cache_) {
     if (auto cached = cache_->get(key)) {
-      return {std::move(cached->body), kPngType, "", std::move(cached->etag), cached->data_version, true};
+      Tile tile{std::move(cached->body), kPngType, "", std::move(cached->etag), cached->data_version, true};
+      hot_->put(memory_key, tile, version);
+      return tile;
     }
   }
   // Without a cache the other tiles of a metatile would be thrown away: draw the one tile asked for.
   const Metatile metatile{key.variant, metatile_of(request.tile, cache_ ? options_.metatile : 1, request.size),
-                          request.size, request.scale};
+                          request.size, request.scale, {}};
   auto pending = render_async(tileset, metatile, version);
   if (pending.wait_for(options_.render_timeout) != std::future_status::ready) {
     throw Error(ErrorCode::unavailable,
@@ -187,7 +251,9 @@ Tile TileService::raster(const Tileset& tileset, const TileRequest& request, std
   const auto rendered = pending.get();  // rethrows the render's error
   const std::size_t row = request.tile.y - rendered->shape.first.y;
   const std::size_t column = request.tile.x - rendered->shape.first.x;
-  return rendered->tiles.at(row * static_cast<std::size_t>(rendered->shape.span) + column);
+  Tile tile = rendered->tiles.at(row * static_cast<std::size_t>(rendered->shape.span) + column);
+  hot_->put(memory_key, tile, version);
+  return tile;
 }
 
 std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::render_async(const Tileset& tileset,
@@ -195,7 +261,8 @@ std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::ren
                                                                                            std::int64_t version) {
   const auto& first = metatile.shape.first;
   const std::string key =
-      fmt::format("{}/{}/{}/{}/{}@{}", tileset.name, metatile.variant, first.z, first.x, first.y, version);
+      fmt::format("{}/{}/{}/{}/{}@{}{}", tileset.name, metatile.variant, first.z, first.x, first.y, version,
+                  metatile.wanted.empty() ? "" : " (part)");
   auto promise = std::make_shared<std::promise<std::shared_ptr<RenderedTiles>>>();
   std::shared_future<std::shared_ptr<RenderedTiles>> future;
   {
@@ -207,14 +274,18 @@ std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::ren
   boost::asio::post(pool_->pool, [this, tileset, metatile, version, key, promise] {
     try {
       auto renderer = acquire(tileset, version);
-      std::vector<std::string> images =
-          renderer->render_metatile(metatile.shape.first, metatile.shape.span, metatile.size, metatile.scale);
+      std::vector<std::string> images = renderer->render_metatile(metatile.shape.first, metatile.shape.span,
+                                                                  metatile.size, metatile.scale, metatile.wanted);
       release(tileset.name, version, std::move(renderer));
       ++metatiles_rendered_;
       auto rendered = std::make_shared<RenderedTiles>();
       rendered->shape = metatile.shape;
       rendered->tiles.reserve(images.size());
       for (std::size_t i = 0; i < images.size(); ++i) {
+        if (!metatile.wanted.empty() && !metatile.wanted[i]) {
+          rendered->tiles.emplace_back();
+          continue;
+        }
         Tile t{std::move(images[i]), kPngType, "", "", version, false};
         t.etag = etag_of(t.body);
         if (cache_) {
@@ -238,28 +309,38 @@ std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::ren
 
 Tile TileService::vector(const Tileset& tileset, const TileRequest& request, std::int64_t version) {
   const layers::TileKey key{tileset.name, request.tile, "mvt"};
-  Tile result{{}, kMvtType, "", "", version, false};
-  std::optional<layers::CachedTile> cached = cache_ ? cache_->get(key) : std::nullopt;
-  if (cached) {
-    result.body = std::move(cached->body);
-    result.etag = std::move(cached->etag);
-    result.data_version = cached->data_version;
-    result.from_cache = true;
+  // Kept compressed: most clients accept gzip, and a stored tile is never encoded again.
+  Tile stored{{}, kMvtType, "", "", version, false};
+  if (auto cached = cache_ ? cache_->get(key) : std::nullopt) {
+    stored.body = std::move(cached->body);
+    stored.etag = std::move(cached->etag);
+    stored.data_version = cached->data_version;
+    stored.from_cache = true;
   } else {
-    const std::string raw = encode_mvt(store_, tileset, request.tile);
-    // Stored compressed: most clients accept gzip, and a cached tile is never encoded again.
-    result.body = raw.empty() ? std::string() : gzip(raw);
-    result.etag = etag_of(result.body);
-    if (cache_) cache_->put(key, {result.body, result.etag, version});
+    std::string raw = encode_mvt(store_, tileset, request.tile);
+    if (!cache_ && options_.memory_cache_bytes == 0 && !request.accept_gzip) {
+      // Nothing keeps the tile and the client takes it plain: no compression at all.
+      Tile plain{std::move(raw), kMvtType, "", "", version, false};
+      plain.etag = etag_of(plain.body);
+      return plain;
+    }
+    stored.body = raw.empty() ? std::string() : gzip(raw);
+    stored.etag = etag_of(stored.body);
+    if (cache_) cache_->put(key, {stored.body, stored.etag, version});
   }
-  if (!result.body.empty()) {
-    if (request.accept_gzip) {
-      result.content_encoding = "gzip";
+  hot_->put(hot_key(tileset.name, "mvt", request.tile), stored, version);
+  return deliver_vector(std::move(stored), request.accept_gzip);
+}
+
+Tile TileService::deliver_vector(Tile stored, bool accept_gzip) {
+  if (!stored.body.empty()) {
+    if (accept_gzip) {
+      stored.content_encoding = "gzip";
     } else {
-      result.body = gunzip(result.body);
+      stored.body = gunzip(stored.body);
     }
   }
-  return result;
+  return stored;
 }
 
 std::unique_ptr<RasterRenderer> TileService::acquire(const Tileset& tileset, std::int64_t version) {
@@ -335,7 +416,17 @@ std::int64_t TileService::seed(const SeedRequest& request, const std::function<v
       for (std::uint32_t mx = r.x0 - r.x0 % s; mx <= r.x1; mx += s) {
         const std::int64_t inside = static_cast<std::int64_t>(std::min(r.x1, mx + s - 1) - std::max(r.x0, mx) + 1) *
                                     (std::min(r.y1, my + s - 1) - std::max(r.y0, my) + 1);
-        const Metatile metatile{"png", {{r.z, mx, my}, span}, 256, 1.0};
+        Metatile metatile{"png", {{r.z, mx, my}, span}, 256, 1.0, {}};
+        if (inside < static_cast<std::int64_t>(span) * span) {
+          // Only the tiles of the area are encoded and stored; the rest are drawn when asked for.
+          metatile.wanted.resize(static_cast<std::size_t>(span) * span);
+          for (std::uint32_t row = 0; row < s; ++row) {
+            for (std::uint32_t column = 0; column < s; ++column) {
+              metatile.wanted[row * s + column] =
+                  mx + column >= r.x0 && mx + column <= r.x1 && my + row >= r.y0 && my + row <= r.y1;
+            }
+          }
+        }
         pending.emplace_back(render_async(target, metatile, version), inside);
         if (pending.size() >= window) settle_oldest();
       }

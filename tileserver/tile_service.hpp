@@ -50,6 +50,7 @@ struct TileServiceOptions {
   std::chrono::milliseconds render_timeout{15000};  // a request waiting longer gets 503
   unsigned render_threads = 0;                 // 0: one per core
   int metatile = 8;                            // tiles per metatile side for 256-px tiles
+  std::size_t memory_cache_bytes = 256U << 20U;  // tiles kept in memory in front of the cache file
 };
 
 // A seeding run: every tile of these zooms over the area, rendered into the cache.
@@ -100,6 +101,7 @@ class TileService {
   std::shared_ptr<const std::vector<Tileset>> current_tilesets();
   Tile raster(const Tileset& tileset, const TileRequest& request, std::int64_t version);
   Tile vector(const Tileset& tileset, const TileRequest& request, std::int64_t version);
+  static Tile deliver_vector(Tile stored, bool accept_gzip);
   std::shared_future<std::shared_ptr<RenderedTiles>> render_async(const Tileset& tileset, const Metatile& metatile,
                                                                     std::int64_t version);
   std::unique_ptr<RasterRenderer> acquire(const Tileset& tileset, std::int64_t version);
@@ -110,8 +112,11 @@ class TileService {
   std::vector<TilesetDef> definitions_;
   std::unique_ptr<layers::TileCache> cache_;
 
+  class HotTiles;
+  std::unique_ptr<HotTiles> hot_;
+
   std::mutex mutex_;
-  std::int64_t synced_version_ = -1;
+  std::atomic<std::int64_t> synced_version_{-1};
   std::shared_ptr<const std::vector<Tileset>> tilesets_;
   // Idle renderers by tileset: a mapnik::Map serves one render at a time, so each worker takes its own.
   std::map<std::string, std::vector<std::unique_ptr<RasterRenderer>>> idle_;

@@ -5,13 +5,18 @@
 
 #include <fmt/format.h>
 
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "layers/core/error.hpp"
 #include "layers/core/store.hpp"
@@ -337,6 +342,55 @@ class SpatialiteLayerWriter final : public LayerWriter {
   std::string hash_buffer_;
 };
 
+// Tells with one non-blocking read whether the database file or its WAL has been written since the last
+// look. inotify queues the event inside the writer's write(), so a commit that has returned is never
+// missed; data_version() then asks SQLite only after a write, not on every tile request. SQLite
+// publishes a commit in the WAL index (shared memory, no event) just after writing the frames, so
+// after a write the version is read afresh for a short while.
+class ChangeWatch {
+ public:
+  explicit ChangeWatch(const std::filesystem::path& file)
+      : db_name_(file.filename().string()), wal_name_(db_name_ + "-wal") {
+    fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    const std::filesystem::path directory = std::filesystem::absolute(file).parent_path();
+    if (fd_ >= 0 &&
+        inotify_add_watch(fd_, directory.c_str(), IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) <
+            0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~ChangeWatch() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ChangeWatch(const ChangeWatch&) = delete;
+  ChangeWatch& operator=(const ChangeWatch&) = delete;
+
+  // True when the files may have changed since the last call that returned false.
+  bool changed() {
+    if (fd_ < 0) return true;  // no watch (inotify limits): always ask
+    const auto now = std::chrono::steady_clock::now();
+    alignas(inotify_event) std::array<char, 4096> buffer{};
+    for (;;) {
+      const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+      if (n <= 0) break;  // EAGAIN: nothing (more) queued
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + at);
+        const std::string_view name = event->len > 0 ? std::string_view(event->name) : std::string_view();
+        if ((event->mask & IN_Q_OVERFLOW) != 0 || name == db_name_ || name == wal_name_) last_write_ = now;
+        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      }
+    }
+    return now - last_write_ < kSettle;
+  }
+
+ private:
+  static constexpr std::chrono::milliseconds kSettle{250};
+  std::string db_name_, wal_name_;
+  int fd_ = -1;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
+};
+
 class SpatialiteStore final : public Store {
  public:
   SpatialiteStore(const std::filesystem::path& file, OpenMode mode) : path_(file) {
@@ -382,9 +436,19 @@ class SpatialiteStore final : public Store {
   }
 
   [[nodiscard]] std::int64_t data_version() const override {
-    std::lock_guard lock(mutex_);
-    Statement s(db_, "SELECT value FROM meta WHERE key = 'data_version'");
-    return s.step() ? std::stoll(s.text(0)) : 0;
+    {
+      std::lock_guard watch_lock(watch_mutex_);
+      if (known_version_ && !watch_.changed()) return *known_version_;
+    }
+    std::int64_t version = 0;
+    {
+      std::lock_guard lock(mutex_);
+      Statement s(db_, "SELECT value FROM meta WHERE key = 'data_version'");
+      version = s.step() ? std::stoll(s.text(0)) : 0;
+    }
+    std::lock_guard watch_lock(watch_mutex_);
+    known_version_ = version;
+    return version;
   }
 
   [[nodiscard]] StoreSummary summary() const override {
@@ -471,11 +535,15 @@ class SpatialiteStore final : public Store {
                  const std::function<bool(const Feature&)>& visit) const override {
     const LayerDef def = required_layer(layer);
     if (def.geometry == GeometryType::none) throw BadRequestError(fmt::format("layer '{}' has no geometry", layer));
-    std::lock_guard lock(mutex_);
+    // A connection of its own: tiles are drawn on several threads at once, and the visitor's work
+    // (encoding) must not hold the store's lock.
+    ReadConnection connection(*this);
     const std::string index = sql_name("idx_" + def.name + "_geom");
-    Statement s(db_, select_sql(def, true) + " WHERE fid IN (SELECT pkid FROM " + index +
-                         " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
-                         " AND Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)) ORDER BY fid");
+    // The R*Tree's boxes are rounded outwards to float: MbrIntersects trims those extras from the
+    // stored (double) boxes without the cost of an exact intersection test.
+    Statement s(connection.db(), select_sql(def, true) + " WHERE fid IN (SELECT pkid FROM " + index +
+                                     " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
+                                     " AND MbrIntersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)) ORDER BY fid");
     s.bind_double(1, bbox.west).bind_double(2, bbox.south).bind_double(3, bbox.east).bind_double(4, bbox.north);
     read_rows(s, def, true, visit);
   }
@@ -540,7 +608,59 @@ class SpatialiteStore final : public Store {
   }
 
  private:
+  // A read-only connection from the pool (opened on first need), for scans that run in parallel.
+  struct Reader {
+    sqlite3* db = nullptr;
+    void* spatialite = nullptr;
+  };
+  class ReadConnection {
+   public:
+    explicit ReadConnection(const SpatialiteStore& store) : store_(store), reader_(store.take_reader()) {}
+    ~ReadConnection() { store_.give_back(reader_); }
+    ReadConnection(const ReadConnection&) = delete;
+    ReadConnection& operator=(const ReadConnection&) = delete;
+    [[nodiscard]] sqlite3* db() const { return reader_.db; }
+
+   private:
+    const SpatialiteStore& store_;
+    Reader reader_;
+  };
+
+  Reader take_reader() const {
+    {
+      std::lock_guard lock(readers_mutex_);
+      if (!idle_readers_.empty()) {
+        const Reader reader = idle_readers_.back();
+        idle_readers_.pop_back();
+        return reader;
+      }
+    }
+    Reader reader;
+    if (sqlite3_open_v2(path_.c_str(), &reader.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      const std::string message = reader.db != nullptr ? sqlite3_errmsg(reader.db) : "out of memory";
+      sqlite3_close(reader.db);
+      throw StoreError(fmt::format("{}: cannot open a reader: {}", path_.string(), message));
+    }
+    sqlite3_busy_timeout(reader.db, 10000);
+    reader.spatialite = spatialite_alloc_connection();
+    spatialite_init_ex(reader.db, reader.spatialite, 0);
+    return reader;
+  }
+
+  void give_back(const Reader& reader) const {
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(reader);
+  }
+
   void close() {
+    {
+      std::lock_guard lock(readers_mutex_);
+      for (const Reader& reader : idle_readers_) {
+        sqlite3_close_v2(reader.db);
+        spatialite_cleanup_ex(reader.spatialite);
+      }
+      idle_readers_.clear();
+    }
     if (db_ != nullptr) sqlite3_close_v2(db_);
     if (spatialite_cache_ != nullptr) spatialite_cleanup_ex(spatialite_cache_);
     db_ = nullptr;
@@ -576,8 +696,17 @@ class SpatialiteStore final : public Store {
     return NotFoundError(fmt::format("layer '{}' is not in the store (import it first)", layer));
   }
 
+  // Parsed definitions by their stored text: every tile asks for its layers' definitions, and parsing
+  // them (a YAML parser checks them) costs more than the query.
   LayerDef definition_from_row(const std::string& name, const std::string& json) const {
-    return layer_from_json(nlohmann::json::parse(json), fmt::format("{}: layers[{}]", path_.string(), name));
+    std::lock_guard lock(definitions_mutex_);
+    auto it = definitions_.find(json);
+    if (it == definitions_.end()) {
+      if (definitions_.size() > 256) definitions_.clear();  // old definitions of replaced layers
+      LayerDef def = layer_from_json(nlohmann::json::parse(json), fmt::format("{}: layers[{}]", path_.string(), name));
+      it = definitions_.emplace(json, std::move(def)).first;
+    }
+    return it->second;
   }
 
   LayerDef required_layer(const std::string& layer) const {
@@ -609,6 +738,13 @@ class SpatialiteStore final : public Store {
   sqlite3* db_ = nullptr;
   void* spatialite_cache_ = nullptr;
   mutable std::recursive_mutex mutex_;
+  mutable std::mutex watch_mutex_;
+  mutable std::mutex readers_mutex_;
+  mutable std::vector<Reader> idle_readers_;
+  mutable std::mutex definitions_mutex_;
+  mutable std::unordered_map<std::string, LayerDef> definitions_;
+  mutable ChangeWatch watch_{path_};
+  mutable std::optional<std::int64_t> known_version_;
 };
 
 // --- writer ---

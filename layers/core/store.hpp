@@ -108,7 +108,8 @@ class Store {
   virtual void scan(const std::string& layer, bool with_geometry,
                     const std::function<bool(const Feature&)>& visit) const = 0;
 
-  // Features whose geometry intersects `bbox` (spatial index first).
+  // Features whose bounding box intersects `bbox` (through the spatial index): a fast first cut for
+  // callers that clip, such as tile encoders. May run on several threads at once.
   virtual void scan_bbox(const std::string& layer, const BBox& bbox,
                          const std::function<bool(const Feature&)>& visit) const = 0;
 
