@@ -77,11 +77,14 @@ class Handler : public P::Http::Handler {
         headers.remove<P::Http::Header::Connection>();
         headers.add<P::Http::Header::Connection>(P::Http::ConnectionControl::KeepAlive);
       }
-      headers.add<P::Http::Header::AccessControlAllowOrigin>("*");
       for (const auto& [name, value] : response.headers) headers.add(std::make_shared<NamedHeader>(name, value));
       const bool head = request.method() == P::Http::Method::Head;
-      auto sent = writer.send(static_cast<P::Http::Code>(response.status), head ? std::string() : response.body,
-                              P::Http::Mime::MediaType::fromString(response.content_type));
+      const auto code = static_cast<P::Http::Code>(response.status);
+      // 204 and 304 carry no body and no type (Pistache throws on an empty media type).
+      auto sent = response.content_type.empty()
+                      ? writer.send(code)
+                      : writer.send(code, head ? std::string() : response.body,
+                                    P::Http::Mime::MediaType::fromString(response.content_type));
       if (close) {
         // Pistache 0.0.5 writes "Connection: Close" but leaves the socket open: end it once the answer is out.
         sent.then([peer = writer.peer()](ssize_t) { ::shutdown(peer->fd(), SHUT_WR); }, P::Async::IgnoreException);

@@ -118,4 +118,29 @@ style: {fill: "#1f6feb", point_size: 9, label: ten, label_min_zoom: 12}
   EXPECT_EQ(server.stop(), 0);
 }
 
+TEST_F(ServeE2E, RevalidationCompressionAndCrossOriginOverHttp) {
+  ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
+  ASSERT_GT(server.port(), 0) << server.first_line();
+  HttpResponse tile = http_get(server.port(), "/tiles/communes/14/13002/7326.png");
+  ASSERT_EQ(tile.status, 200) << tile.body;
+  EXPECT_EQ(tile.headers["access-control-allow-origin"], "*");
+  EXPECT_EQ(tile.headers["cache-control"], "public, max-age=300");
+  const HttpResponse unchanged =
+      http_get(server.port(), "/tiles/communes/14/13002/7326.png", {"If-None-Match: " + tile.headers["etag"]});
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_TRUE(unchanged.body.empty());
+
+  HttpResponse vector = http_get(server.port(), "/tiles/communes/14/13002/7326.mvt", {"Accept-Encoding: gzip"});
+  ASSERT_EQ(vector.status, 200);
+  EXPECT_EQ(vector.headers["content-encoding"], "gzip");
+  ASSERT_GT(vector.body.size(), 2U);
+  EXPECT_EQ(static_cast<unsigned char>(vector.body[0]), 0x1fU) << "gzip magic";
+  EXPECT_EQ(static_cast<unsigned char>(vector.body[1]), 0x8bU);
+
+  const HttpResponse tilejson = http_get(server.port(), "/tiles/communes.json");
+  ASSERT_EQ(tilejson.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(tilejson.body)["tiles"][0], "http://localhost/tiles/communes/{z}/{x}/{y}.mvt");
+  EXPECT_EQ(server.stop(), 0);
+}
+
 }  // namespace bandoso::testing

@@ -75,7 +75,9 @@ struct HttpResponse {
 };
 
 // One HTTP/1.1 GET over a fresh loopback connection (Connection: close).
-inline HttpResponse http_get(std::uint16_t port, const std::string& target) {
+// `extra_headers`: whole header lines, e.g. {"If-None-Match: \"abc\""}.
+inline HttpResponse http_get(std::uint16_t port, const std::string& target,
+                             const std::vector<std::string>& extra_headers = {}) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -85,7 +87,9 @@ inline HttpResponse http_get(std::uint16_t port, const std::string& target) {
     close(fd);
     throw std::runtime_error("cannot connect to port " + std::to_string(port));
   }
-  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+  for (const auto& line : extra_headers) request += line + "\r\n";
+  request += "\r\n";
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size()))
     throw std::runtime_error("write failed");
   const std::string raw = read_all(fd);
