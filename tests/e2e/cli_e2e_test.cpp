@@ -86,4 +86,32 @@ TEST(CliE2E, UnknownLayerIsOneLine) {
   EXPECT_NE(r.err.find("unknown layer 'roads'"), std::string::npos) << r.err;
 }
 
+TEST(CliE2E, SeedFillsTheCacheThatServeReadsAndRefusesBadArguments) {
+  TempDir dir;
+  const std::string db = (dir / "s.sqlite").string();
+  std::ofstream(dir / "c.geojson")
+      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"16681","name":"A","type":"Xã","full_name":"Xã A"},)"
+         R"("geometry":{"type":"Polygon","coordinates":[[[105.6,18.6],[105.7,18.6],[105.7,18.7],[105.6,18.6]]]}}]})";
+  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()})
+                .exit_code,
+            0);
+  const auto seeded = run_command({BANDOSO_BINARY, "seed", "--db", db, "--tileset", "communes", "--zoom", "10-12",
+                                   "--commune", "16681", "--threads", "1"});
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  EXPECT_NE(seeded.out.find("seeded "), std::string::npos) << seeded.out;
+  EXPECT_NE(seeded.out.find("tiles/s"), std::string::npos) << seeded.out;
+  EXPECT_TRUE(std::filesystem::exists(db + ".tiles"));
+
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--zoom", "12-x"}, std::vector<std::string>{"--zoom", "14-10"},
+        std::vector<std::string>{"--zoom", "10", "--bbox", "1,2,3"},
+        std::vector<std::string>{"--zoom", "10", "--commune", "99999"}}) {
+    std::vector<std::string> argv{BANDOSO_BINARY, "seed", "--db", db, "--tileset", "communes"};
+    argv.insert(argv.end(), bad.begin(), bad.end());
+    const auto r = run_command(argv);
+    EXPECT_NE(r.exit_code, 0) << bad[1];
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  }
+}
+
 }  // namespace bandoso::testing
