@@ -260,7 +260,8 @@ void add_serve_command(CLI::App& app) {
     const std::string base = fmt::format("http://localhost:{}", server.port());
     std::cout << fmt::format("bandoso: serving {} (data version {}) on {}\n", args->db, store->data_version(), base);
     std::cout << fmt::format("  health:   {}/health\n", base);
-    std::cout << fmt::format("  tiles:    {}/tiles/{{basemap|cadastral|communes}}/{{z}}/{{x}}/{{y}}.png and .mvt\n", base);
+    std::cout << fmt::format("  tiles:    {}/tiles/{{basemap|cadastral|communes}}/{{z}}/{{x}}/{{y}}.png and .mvt\n",
+                             base);
     std::cout << fmt::format("  TileJSON: {}/tiles/basemap.json   WMTS: {}/wmts/1.0.0/WMTSCapabilities.xml\n", base,
                              base);
     std::cout << fmt::format("  geocoder: {}/search?q=Phường%20Thành%20Vinh\n", base);
@@ -303,8 +304,8 @@ layers::BBox parse_bbox(const std::string& text) {
       break;
     }
   }
-  if (values.size() != 4 || values[0] >= values[2] || values[1] >= values[3] || values[0] < -180 ||
-      values[2] > 180 || values[1] < -85.06 || values[3] > 85.06) {
+  if (values.size() != 4 || values[0] >= values[2] || values[1] >= values[3] || values[0] < -180 || values[2] > 180 ||
+      values[1] < -85.06 || values[3] > 85.06) {
     throw BadRequestError(fmt::format("--bbox '{}' must be W,S,E,N in degrees with W < E and S < N", text));
   }
   return {values[0], values[1], values[2], values[3]};
@@ -341,7 +342,8 @@ void add_seed_command(CLI::App& app) {
     if (!args->bbox.empty()) request.area = parse_bbox(args->bbox);
     if (!args->commune.empty()) {
       request.area = store->extent_where("communes", "code", layers::Value{args->commune});
-      if (request.area.empty()) throw NotFoundError(fmt::format("--commune: no commune or ward with code '{}'", args->commune));
+      if (request.area.empty())
+        throw NotFoundError(fmt::format("--commune: no commune or ward with code '{}'", args->commune));
     }
     const auto start = std::chrono::steady_clock::now();
     ProgressBar bar("tiles", 10000);

@@ -1487,7 +1487,7 @@ ImportReport run_import(layers::Store& store, const layers::LayerDef& layer, con
   auto writer = store.write_layer(layer, options.mode);
   WriteBehind write_behind(*writer);
   ImportState state{layer,       write_behind, KeyTracker(layer), geos.get(),
-                    province,    report,  std::move(checks), declared_area_attribute(layer),
+                    province,    report,       std::move(checks), declared_area_attribute(layer),
                     std::nullopt};
   if (state.area_attribute) state.area_meter.emplace();
   for (auto& source : sources) {

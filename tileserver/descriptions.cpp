@@ -124,8 +124,7 @@ void add_style_layers(json& out, const std::string& source, const layers::LayerD
     }
     if (!s.stroke.empty() || s.fill.empty()) {
       json outline = style_layer(layer.name + "-outline", "line", source, layer, layer.min_zoom);
-      outline["paint"] = {{"line-color", s.stroke.empty() ? kDefaultStroke : s.stroke},
-                          {"line-width", s.stroke_width}};
+      outline["paint"] = {{"line-color", s.stroke.empty() ? kDefaultStroke : s.stroke}, {"line-width", s.stroke_width}};
       out.push_back(std::move(outline));
     }
   } else if (is_line(g)) {
@@ -169,11 +168,21 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
         out += c;
@@ -187,7 +196,8 @@ void append_layer(std::string& xml, const Tileset& tileset, const std::string& b
   const ZoomRange zooms = tileset_zooms(tileset);
   const std::string name = xml_escape(tileset.name);
   xml += "    <Layer>\n";
-  xml += fmt::format("      <ows:Title>{}</ows:Title>\n", xml_escape(tileset.title.empty() ? tileset.name : tileset.title));
+  xml += fmt::format("      <ows:Title>{}</ows:Title>\n",
+                     xml_escape(tileset.title.empty() ? tileset.name : tileset.title));
   if (!tileset.description.empty()) {
     xml += fmt::format("      <ows:Abstract>{}</ows:Abstract>\n", xml_escape(tileset.description));
   }
@@ -277,7 +287,8 @@ json tilejson(const Tileset& tileset, const std::string& base_url, TileFormat fo
   const bool vector = format == TileFormat::mvt;
   json out = {
       {"tilejson", "3.0.0"},
-      {"tiles", json::array({fmt::format("{}/tiles/{}/{{z}}/{{x}}/{{y}}.{}", base, tileset.name, vector ? "mvt" : "png")})},
+      {"tiles",
+       json::array({fmt::format("{}/tiles/{}/{{z}}/{{x}}/{{y}}.{}", base, tileset.name, vector ? "mvt" : "png")})},
       {"name", tileset.title.empty() ? tileset.name : tileset.title},
       // Not the data's version (that is in the tiles' ETag): the version of the tile layout, which only
       // changes when layers or attributes are renamed.
@@ -307,7 +318,8 @@ json maplibre_style(const Tileset& tileset, const std::string& base_url) {
   const ZoomRange zooms = tileset_zooms(tileset);
   const layers::BBox b = effective_bounds(tileset);
   json style_layers = json::array();
-  style_layers.push_back({{"id", "background"}, {"type", "background"}, {"paint", {{"background-color", kBackgroundColour}}}});
+  style_layers.push_back(
+      {{"id", "background"}, {"type", "background"}, {"paint", {{"background-color", kBackgroundColour}}}});
   for (const auto& layer : tileset.layers) add_style_layers(style_layers, tileset.name, layer);
   // No "sprite": our layer styles draw no icons or patterns (circles, fills, lines and text only), and
   // a style without icon-image / *-pattern needs none.
@@ -318,7 +330,9 @@ json maplibre_style(const Tileset& tileset, const std::string& base_url) {
       {"zoom", center_zoom(zooms)},
       {"sources",
        {{tileset.name,
-         {{"type", "vector"}, {"url", fmt::format("{}/tiles/{}.json", base, tileset.name)}, {"attribution", tileset.attribution}}}}},
+         {{"type", "vector"},
+          {"url", fmt::format("{}/tiles/{}.json", base, tileset.name)},
+          {"attribution", tileset.attribution}}}}},
       {"glyphs", base + "/fonts/{fontstack}/{range}.pbf"},
       {"layers", std::move(style_layers)},
   };
@@ -344,7 +358,8 @@ std::string wmts_capabilities(const std::vector<Tileset>& tilesets, const std::s
       "    <ows:AccessConstraints>none</ows:AccessConstraints>\n"
       "  </ows:ServiceIdentification>\n",
       xml_escape("Bản đồ số tỉnh Nghệ An"),
-      xml_escape("Các lớp bản đồ của bandoso dưới dạng ô ảnh PNG 256×256 theo lưới Web Mercator (GoogleMapsCompatible)."));
+      xml_escape(
+          "Các lớp bản đồ của bandoso dưới dạng ô ảnh PNG 256×256 theo lưới Web Mercator (GoogleMapsCompatible)."));
   xml += "  <ows:OperationsMetadata>\n";
   xml += rest_operation("GetCapabilities", capabilities_url);
   xml += rest_operation("GetTile", base + "/tiles/");

@@ -56,9 +56,7 @@ std::string_view trim(std::string_view text) {
 
 // One font name of a fontstack, checked to stay a single directory name below the root.
 void check_font_name(std::string_view font) {
-  const auto bad = [&](std::string_view why) {
-    return BadRequestError(fmt::format("font '{}': {}", font, why));
-  };
+  const auto bad = [&](std::string_view why) { return BadRequestError(fmt::format("font '{}': {}", font, why)); };
   if (font.empty()) throw bad("empty font name");
   if (font.size() > 200) throw bad("font name too long");
   if (font.front() == '.' || font.find("..") != std::string_view::npos) throw bad("'.' and '..' are refused");

@@ -132,16 +132,15 @@ RasterRenderer::RasterRenderer(const std::string& style_xml, const layers::Store
 
 RasterRenderer::~RasterRenderer() = default;
 
-std::vector<std::string> RasterRenderer::render_metatile(const layers::TileId& first, int span, int size,
-                                                         double scale, const std::vector<bool>& wanted) {
+std::vector<std::string> RasterRenderer::render_metatile(const layers::TileId& first, int span, int size, double scale,
+                                                         const std::vector<bool>& wanted) {
   const layers::BBox top_left = layers::tile_bounds_mercator(first);
   const layers::BBox bottom_right = layers::tile_bounds_mercator(
       {first.z, first.x + static_cast<std::uint32_t>(span) - 1, first.y + static_cast<std::uint32_t>(span) - 1});
   const int pixels = span * size;
   try {
     impl_->map.resize(static_cast<unsigned>(pixels), static_cast<unsigned>(pixels));
-    impl_->map.zoom_to_box(
-        mapnik::box2d<double>(top_left.west, bottom_right.south, bottom_right.east, top_left.north));
+    impl_->map.zoom_to_box(mapnik::box2d<double>(top_left.west, bottom_right.south, bottom_right.east, top_left.north));
     mapnik::image_rgba8 image(pixels, pixels);
     mapnik::agg_renderer<mapnik::image_rgba8> renderer(impl_->map, image, scale);
     renderer.apply();
@@ -161,21 +160,6 @@ std::vector<std::string> RasterRenderer::render_metatile(const layers::TileId& f
   } catch (const std::exception& e) {
     throw Error(ErrorCode::render_failure, fmt::format("metatile {}/{}/{} ({}×{}) could not be rendered: {}", first.z,
                                                        first.x, first.y, span, span, e.what()));
-  }
-}
-
-std::string RasterRenderer::render_png(const layers::TileId& tile, int size, double scale) {
-  const layers::BBox b = layers::tile_bounds_mercator(tile);
-  try {
-    impl_->map.resize(static_cast<unsigned>(size), static_cast<unsigned>(size));
-    impl_->map.zoom_to_box(mapnik::box2d<double>(b.west, b.south, b.east, b.north));
-    mapnik::image_rgba8 image(size, size);
-    mapnik::agg_renderer<mapnik::image_rgba8> renderer(impl_->map, image, scale);
-    renderer.apply();
-    return mapnik::save_to_string(image, kPngFormat);
-  } catch (const std::exception& e) {
-    throw Error(ErrorCode::render_failure,
-                fmt::format("tile {}/{}/{} could not be rendered: {}", tile.z, tile.x, tile.y, e.what()));
   }
 }
 

@@ -27,15 +27,13 @@ class RasterRenderer {
   RasterRenderer(const RasterRenderer&) = delete;
   RasterRenderer& operator=(const RasterRenderer&) = delete;
 
-  // A PNG of `size`×`size` pixels; `scale` enlarges symbols and labels (2 for @2x).
-  std::string render_png(const layers::TileId& tile, int size = 256, double scale = 1.0);
-
   // The metatile of `span`×`span` tiles whose top-left tile is `first`, drawn as one image (labels and
   // symbols are placed once across it, not cut at the inner tile edges) and cut into PNG tiles of
-  // `size` pixels, row by row: result[row * span + column]. When `wanted` is given (same order), only
+  // `size` pixels, row by row: result[row * span + column]; `scale` enlarges symbols and labels (2 for
+  // @2x). When `wanted` is given (same order), only
   // those tiles are encoded; the others come back empty.
-  std::vector<std::string> render_metatile(const layers::TileId& first, int span, int size = 256,
-                                           double scale = 1.0, const std::vector<bool>& wanted = {});
+  std::vector<std::string> render_metatile(const layers::TileId& first, int span, int size = 256, double scale = 1.0,
+                                           const std::vector<bool>& wanted = {});
 
  private:
   struct Impl;

@@ -221,7 +221,8 @@ Tile TileService::tile(const TileRequest& request) {
     std::lock_guard lock(mutex_);
     all = tilesets_;
   }
-  const auto found = std::find_if(all->begin(), all->end(), [&](const Tileset& t) { return t.name == request.tileset; });
+  const auto found =
+      std::find_if(all->begin(), all->end(), [&](const Tileset& t) { return t.name == request.tileset; });
   if (found == all->end()) {
     throw NotFoundError(fmt::format("unknown tileset '{}' (this server has: {})", request.tileset, list_names(*all)));
   }
@@ -239,14 +240,16 @@ Tile TileService::raster(const Tileset& tileset, const TileRequest& request, std
     }
   }
   // Without a cache the other tiles of a metatile would be thrown away: draw the one tile asked for.
-  const Metatile metatile{key.variant, metatile_of(request.tile, cache_ ? options_.metatile : 1, request.size),
-                          request.size, request.scale, {}};
+  const Metatile metatile{key.variant,
+                          metatile_of(request.tile, cache_ ? options_.metatile : 1, request.size),
+                          request.size,
+                          request.scale,
+                          {}};
   auto pending = render_async(tileset, metatile, version);
   if (pending.wait_for(options_.render_timeout) != std::future_status::ready) {
     throw Error(ErrorCode::unavailable,
-                fmt::format("tile {}/{}/{}/{} is still being drawn after {} s; it will be ready shortly",
-                            tileset.name, request.tile.z, request.tile.x, request.tile.y,
-                            options_.render_timeout.count() / 1000.0));
+                fmt::format("tile {}/{}/{}/{} is still being drawn after {} s; it will be ready shortly", tileset.name,
+                            request.tile.z, request.tile.x, request.tile.y, options_.render_timeout.count() / 1000.0));
   }
   const auto rendered = pending.get();  // rethrows the render's error
   const std::size_t row = request.tile.y - rendered->shape.first.y;
@@ -257,12 +260,11 @@ Tile TileService::raster(const Tileset& tileset, const TileRequest& request, std
 }
 
 std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::render_async(const Tileset& tileset,
-                                                                                           const Metatile& metatile,
-                                                                                           std::int64_t version) {
+                                                                                          const Metatile& metatile,
+                                                                                          std::int64_t version) {
   const auto& first = metatile.shape.first;
-  const std::string key =
-      fmt::format("{}/{}/{}/{}/{}@{}{}", tileset.name, metatile.variant, first.z, first.x, first.y, version,
-                  metatile.wanted.empty() ? "" : " (part)");
+  const std::string key = fmt::format("{}/{}/{}/{}/{}@{}{}", tileset.name, metatile.variant, first.z, first.x, first.y,
+                                      version, metatile.wanted.empty() ? "" : " (part)");
   auto promise = std::make_shared<std::promise<std::shared_ptr<RenderedTiles>>>();
   std::shared_future<std::shared_ptr<RenderedTiles>> future;
   {
@@ -281,6 +283,7 @@ std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::ren
       auto rendered = std::make_shared<RenderedTiles>();
       rendered->shape = metatile.shape;
       rendered->tiles.reserve(images.size());
+      std::vector<std::pair<layers::TileKey, layers::CachedTile>> to_cache;
       for (std::size_t i = 0; i < images.size(); ++i) {
         if (!metatile.wanted.empty() && !metatile.wanted[i]) {
           rendered->tiles.emplace_back();
@@ -292,10 +295,11 @@ std::shared_future<std::shared_ptr<TileService::RenderedTiles>> TileService::ren
           const auto span = static_cast<std::uint32_t>(metatile.shape.span);
           const layers::TileId id{metatile.shape.first.z, metatile.shape.first.x + static_cast<std::uint32_t>(i) % span,
                                   metatile.shape.first.y + static_cast<std::uint32_t>(i) / span};
-          cache_->put({tileset.name, id, metatile.variant}, {t.body, t.etag, version});
+          to_cache.push_back({{tileset.name, id, metatile.variant}, {t.body, t.etag, version}});
         }
         rendered->tiles.push_back(std::move(t));
       }
+      if (cache_) cache_->put_all(to_cache);
       promise->set_value(std::move(rendered));
     } catch (...) {
       // A failed render answers its waiters with the error; the server goes on.
@@ -369,8 +373,8 @@ std::int64_t TileService::seed(const SeedRequest& request, const std::function<v
     throw BadRequestError(fmt::format("seed format '{}' must be png or mvt", request.format));
   }
   if (request.min_zoom < 0 || request.max_zoom > layers::kMaxZoom || request.min_zoom > request.max_zoom) {
-    throw BadRequestError(fmt::format("zoom range {}-{} must lie within 0-{}", request.min_zoom, request.max_zoom,
-                                      layers::kMaxZoom));
+    throw BadRequestError(
+        fmt::format("zoom range {}-{} must lie within 0-{}", request.min_zoom, request.max_zoom, layers::kMaxZoom));
   }
   const Tileset target = tileset(request.tileset);
   const layers::BBox area = request.area.empty() ? target.bounds : request.area;

@@ -45,12 +45,12 @@ struct Tile {
 };
 
 struct TileServiceOptions {
-  std::filesystem::path cache_file;            // empty: no persistent cache
-  std::filesystem::path styles_directory;      // empty: default_styles_directory()
+  std::filesystem::path cache_file;                 // empty: no persistent cache
+  std::filesystem::path styles_directory;           // empty: default_styles_directory()
   std::chrono::milliseconds render_timeout{15000};  // a request waiting longer gets 503
-  unsigned render_threads = 0;                 // 0: one per core
-  int metatile = 8;                            // tiles per metatile side for 256-px tiles
-  std::size_t memory_cache_bytes = 256U << 20U;  // tiles kept in memory in front of the cache file
+  unsigned render_threads = 0;                      // 0: one per core
+  int metatile = 8;                                 // tiles per metatile side for 256-px tiles
+  std::size_t memory_cache_bytes = 256U << 20U;     // tiles kept in memory in front of the cache file
 };
 
 // A seeding run: every tile of these zooms over the area, rendered into the cache.
@@ -103,7 +103,7 @@ class TileService {
   Tile vector(const Tileset& tileset, const TileRequest& request, std::int64_t version);
   static Tile deliver_vector(Tile stored, bool accept_gzip);
   std::shared_future<std::shared_ptr<RenderedTiles>> render_async(const Tileset& tileset, const Metatile& metatile,
-                                                                    std::int64_t version);
+                                                                  std::int64_t version);
   std::unique_ptr<RasterRenderer> acquire(const Tileset& tileset, std::int64_t version);
   void release(const std::string& tileset, std::int64_t version, std::unique_ptr<RasterRenderer> renderer);
 

@@ -150,7 +150,7 @@ std::vector<Tileset> build_tilesets(const std::vector<TilesetDef>& definitions, 
   }
   for (auto& layer : store.layers()) {
     if (layer.geometry == layers::GeometryType::none || names.contains(layer.name)) continue;
-    Tileset tileset{layer.name, layer.title, layer.title_en, {}, default_style_xml(layer), layer.min_zoom,
+    Tileset tileset{layer.name,     layer.title, layer.title_en, {}, default_style_xml(layer), layer.min_zoom,
                     layer.max_zoom, {}};
     tileset.layers.push_back(std::move(layer));
     tileset.bounds = bounds_of(tileset.layers);

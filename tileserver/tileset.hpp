@@ -13,9 +13,9 @@
 namespace bandoso::tiles {
 
 struct Tileset {
-  std::string name;         // [a-z][a-z0-9_]*, the URL segment
-  std::string title;        // Vietnamese
-  std::string description;  // Vietnamese or English, one sentence
+  std::string name;                      // [a-z][a-z0-9_]*, the URL segment
+  std::string title;                     // Vietnamese
+  std::string description;               // Vietnamese or English, one sentence
   std::vector<layers::LayerDef> layers;  // drawing order, bottom first; as stored (imported) definitions
   std::string style_xml;                 // Mapnik XML naming the layers by store name (no datasources)
   int min_zoom = 0;

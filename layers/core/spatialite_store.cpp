@@ -353,9 +353,8 @@ class ChangeWatch {
       : db_name_(file.filename().string()), wal_name_(db_name_ + "-wal") {
     fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     const std::filesystem::path directory = std::filesystem::absolute(file).parent_path();
-    if (fd_ >= 0 &&
-        inotify_add_watch(fd_, directory.c_str(), IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) <
-            0) {
+    if (fd_ >= 0 && inotify_add_watch(fd_, directory.c_str(),
+                                      IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) < 0) {
       ::close(fd_);
       fd_ = -1;
     }
@@ -539,11 +538,12 @@ class SpatialiteStore final : public Store {
     // (encoding) must not hold the store's lock.
     ReadConnection connection(*this);
     const std::string index = sql_name("idx_" + def.name + "_geom");
-    // The R*Tree's boxes are rounded outwards to float: MbrIntersects trims those extras from the
-    // stored (double) boxes without the cost of an exact intersection test.
+    // The R*Tree's boxes are rounded outwards to float; the stored box (read from the blob's header,
+    // no geometry is built) trims the features a hair outside.
     Statement s(connection.db(), select_sql(def, true) + " WHERE fid IN (SELECT pkid FROM " + index +
                                      " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
-                                     " AND MbrIntersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)) ORDER BY fid");
+                                     " AND MbrMinX(geom) <= ?3 AND MbrMaxX(geom) >= ?1 AND MbrMinY(geom) <= ?4"
+                                     " AND MbrMaxY(geom) >= ?2 ORDER BY fid");
     s.bind_double(1, bbox.west).bind_double(2, bbox.south).bind_double(3, bbox.east).bind_double(4, bbox.north);
     read_rows(s, def, true, visit);
   }

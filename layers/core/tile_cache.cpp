@@ -172,9 +172,7 @@ std::string column_bytes(sqlite3_stmt* s, int column) {
 // upgrade; rolled back unless committed.
 class Transaction {
  public:
-  explicit Transaction(const Connection& connection) : connection_(connection) {
-    connection_.exec("BEGIN IMMEDIATE");
-  }
+  explicit Transaction(const Connection& connection) : connection_(connection) { connection_.exec("BEGIN IMMEDIATE"); }
   ~Transaction() {
     if (!committed_) sqlite3_exec(connection_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
@@ -194,8 +192,9 @@ class Transaction {
 struct Reader {
   explicit Reader(const std::filesystem::path& file)
       : db(file, SQLITE_OPEN_READWRITE),  // read-write: WAL readers need to write the -shm index
-        get(db, "SELECT body, etag, data_version FROM tiles WHERE tileset = ?1 AND z = ?2 AND x = ?3 AND y = ?4 "
-                "AND variant = ?5"),
+        get(db,
+            "SELECT body, etag, data_version FROM tiles WHERE tileset = ?1 AND z = ?2 AND x = ?3 AND y = ?4 "
+            "AND variant = ?5"),
         count(db, "SELECT count(*) FROM tiles"),
         version(db, "SELECT value FROM meta WHERE key = 'synced_version'") {
     db.exec("PRAGMA query_only = ON");
@@ -315,6 +314,26 @@ class SqliteTileCache final : public TileCache {
     return sqlite3_changes64(writer_.get()) > 0;
   }
 
+  std::size_t put_all(const std::vector<std::pair<TileKey, CachedTile>>& tiles) override {
+    std::lock_guard lock(write_mutex_);
+    Transaction transaction(writer_);  // one commit for a metatile's tiles, not one per tile
+    std::size_t stored = 0;
+    for (const auto& [key, tile] : tiles) {
+      put_->bind_text(1, key.tileset)
+          .bind(2, key.tile.z)
+          .bind(3, key.tile.x)
+          .bind(4, key.tile.y)
+          .bind_text(5, key.variant)
+          .bind_blob(6, tile.body)
+          .bind_text(7, tile.etag)
+          .bind(8, tile.data_version)
+          .run();
+      stored += sqlite3_changes64(writer_.get()) > 0 ? 1 : 0;
+    }
+    transaction.commit();
+    return stored;
+  }
+
   [[nodiscard]] std::int64_t synced_version() const override {
     Lease reader(*this);
     return read_integer(reader->version);
@@ -387,8 +406,8 @@ class SqliteTileCache final : public TileCache {
       Statement any_table(writer_, "SELECT 1 FROM sqlite_master LIMIT 1");
       if (any_table.run()) throw mismatch("not a bandoso tile cache (no meta table)");
       const std::string sql =
-          std::string(kSchemaSql) + fmt::format("INSERT INTO meta (key, value) VALUES ('schema_version', {});",
-                                                kSchemaVersion);
+          std::string(kSchemaSql) +
+          fmt::format("INSERT INTO meta (key, value) VALUES ('schema_version', {});", kSchemaVersion);
       writer_.exec(sql.c_str());
     } else {
       std::optional<std::int64_t> version;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layers/core/geometry.hpp"
@@ -22,9 +23,9 @@ struct TileKey {
 };
 
 struct CachedTile {
-  std::string body;                  // as served (an MVT is stored gzip-compressed)
-  std::string etag;                  // strong, quoted
-  std::int64_t data_version = 0;     // the store version the tile was drawn from
+  std::string body;               // as served (an MVT is stored gzip-compressed)
+  std::string etag;               // strong, quoted
+  std::int64_t data_version = 0;  // the store version the tile was drawn from
 };
 
 // The tiles of one tileset (all its variants) to drop: those at zooms min_zoom..max_zoom whose bounds,
@@ -48,6 +49,8 @@ class TileCache {
   // Stores a tile drawn from `tile.data_version`; ignored (returns false) when that is not the
   // version the cache is synced to, so that a render that straddled an import never lands.
   virtual bool put(const TileKey& key, const CachedTile& tile) = 0;
+  // put() of several tiles in one transaction (a metatile's); returns how many were stored.
+  virtual std::size_t put_all(const std::vector<std::pair<TileKey, CachedTile>>& tiles) = 0;
 
   // The store version whose changes have been applied; 0 for a new cache.
   [[nodiscard]] virtual std::int64_t synced_version() const = 0;

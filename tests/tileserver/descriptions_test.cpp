@@ -64,17 +64,17 @@ testing::CommandResult run_validator(const std::vector<std::string>& arguments) 
   return testing::run_command(argv);
 }
 
-#define REQUIRE_VALIDATORS()                                                                                     \
-  if (!fs::exists(kValidators / "node_modules" / "ajv" / "package.json") ||                                    \
-      !fs::exists(kValidators / "node_modules" / "@maplibre" / "maplibre-gl-style-spec" / "package.json"))       \
+#define REQUIRE_VALIDATORS()                                                                               \
+  if (!fs::exists(kValidators / "node_modules" / "ajv" / "package.json") ||                                \
+      !fs::exists(kValidators / "node_modules" / "@maplibre" / "maplibre-gl-style-spec" / "package.json")) \
   FAIL() << "the validators are not installed: run `npm ci --prefix tests/js-schema` (needs node and npm)"
 
 void expect_valid_tilejson(const json& document) {
   testing::TempDir dir;
   write_file(dir / "tilejson.json", document.dump(2));
-  const auto result = run_validator({"tilejson", (fs::path(BANDOSO_SOURCE_DIR) / "tests" / "tileserver" /
-                                                  "tilejson-3.0.0.schema.json").string(),
-                                     (dir / "tilejson.json").string()});
+  const auto result = run_validator(
+      {"tilejson", (fs::path(BANDOSO_SOURCE_DIR) / "tests" / "tileserver" / "tilejson-3.0.0.schema.json").string(),
+       (dir / "tilejson.json").string()});
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err << document.dump(2);
 }
 
@@ -293,7 +293,8 @@ struct Gdal {
 // GDAL's command-line tools, with network fetches cut short (nothing listens on kBase).
 Gdal gdal(std::vector<std::string> argv) {
   // The WMTS driver keeps a tile cache in the working directory unless told where: the temp dir.
-  const std::string cache = "GDAL_DEFAULT_WMS_CACHE_PATH=" + (fs::temp_directory_path() / "bandoso-test-gdalwmscache").string();
+  const std::string cache =
+      "GDAL_DEFAULT_WMS_CACHE_PATH=" + (fs::temp_directory_path() / "bandoso-test-gdalwmscache").string();
   argv.insert(argv.begin(), {"/usr/bin/env", "GDAL_HTTP_TIMEOUT=2", "GDAL_HTTP_MAX_RETRY=0", "CPL_DEBUG=OFF", cache});
   const auto result = testing::run_command(argv);
   return {result.out + result.err, result.exit_code};
@@ -358,9 +359,8 @@ std::pair<double, double> size_at_zoom_22(const layers::BBox& bounds) {
 TEST(Wmts, GdalOpensALayerInWebMercatorOverItsBounds) {
   testing::TempDir dir;
   const fs::path file = write_capabilities(dir, wmts_tilesets());
-  for (const auto& [layer, bounds] :
-       std::vector<std::pair<std::string, layers::BBox>>{{"cadastre", layers::kNgheAnExtent},
-                                                         {"vinh_streets", vinh_tileset().bounds}}) {
+  for (const auto& [layer, bounds] : std::vector<std::pair<std::string, layers::BBox>>{
+           {"cadastre", layers::kNgheAnExtent}, {"vinh_streets", vinh_tileset().bounds}}) {
     const Gdal info = gdal({"gdalinfo", "WMTS:" + file.string() + ",layer=" + layer});
     ASSERT_EQ(info.exit_code, 0) << info.out;
     EXPECT_NE(info.out.find("ID[\"EPSG\",3857]]\n"), std::string::npos) << info.out;
@@ -379,8 +379,7 @@ TEST(Wmts, TextIsEscapedAndReadBackIntact) {
   const Tileset vinh = vinh_tileset();
   const std::string xml = wmts_capabilities({vinh}, kBase);
   EXPECT_NE(xml.find("<ows:Title>Đường &amp; địa chỉ &lt;Vinh&gt;</ows:Title>"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("&quot;ngoặc kép&quot;, &apos;nháy đơn&apos;, &amp; và &lt;ký tự đặc biệt&gt;"),
-            std::string::npos)
+  EXPECT_NE(xml.find("&quot;ngoặc kép&quot;, &apos;nháy đơn&apos;, &amp; và &lt;ký tự đặc biệt&gt;"), std::string::npos)
       << xml;
   EXPECT_EQ(xml.find("<Vinh>"), std::string::npos);
   EXPECT_EQ(xml.find("& "), std::string::npos);
@@ -422,20 +421,20 @@ TEST(Wmts, GdalFetchesTilesThroughTheTemplate) {
   const fs::path file = write_capabilities(dir, {vinh}, "file://" + dir.path().string());
   const layers::TileId tile = layers::tile_at(105.68, 18.67, 14);
   ASSERT_NE(tile.x, tile.y);  // a swapped column and row would miss
-  const fs::path png = dir.path() / "tiles" / "vinh_streets" / "14" / std::to_string(tile.x) /
-                       (std::to_string(tile.y) + ".png");
+  const fs::path png =
+      dir.path() / "tiles" / "vinh_streets" / "14" / std::to_string(tile.x) / (std::to_string(tile.y) + ".png");
   fs::create_directories(png.parent_path());
-  Gdal made = gdal({"gdal_create", "-of", "PNG", "-outsize", "256", "256", "-bands", "4", "-burn", "200", "-burn",
-                    "30", "-burn", "40", "-burn", "255", png.string()});
+  Gdal made = gdal({"gdal_create", "-of", "PNG", "-outsize", "256", "256", "-bands", "4", "-burn", "200", "-burn", "30",
+                    "-burn", "40", "-burn", "255", png.string()});
   ASSERT_EQ(made.exit_code, 0) << made.out;
 
   const layers::BBox box = layers::tile_bounds_mercator(tile);
   const double margin = (box.east - box.west) / 4;
   const fs::path out = dir / "out.tif";
-  const Gdal translated = gdal({"gdal_translate", "-oo", "ZOOM_LEVEL=14", "-projwin", std::to_string(box.west + margin),
-                                std::to_string(box.north - margin), std::to_string(box.east - margin),
-                                std::to_string(box.south + margin), "WMTS:" + file.string() + ",layer=vinh_streets",
-                                out.string()});
+  const Gdal translated =
+      gdal({"gdal_translate", "-oo", "ZOOM_LEVEL=14", "-projwin", std::to_string(box.west + margin),
+            std::to_string(box.north - margin), std::to_string(box.east - margin), std::to_string(box.south + margin),
+            "WMTS:" + file.string() + ",layer=vinh_streets", out.string()});
   ASSERT_EQ(translated.exit_code, 0) << translated.out;
   const Gdal pixel = gdal({"gdallocationinfo", "-valonly", out.string(), "10", "10"});
   ASSERT_EQ(pixel.exit_code, 0) << pixel.out;

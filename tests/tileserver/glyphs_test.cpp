@@ -102,9 +102,9 @@ std::optional<DecodedRange> decode(const std::string& pbf) {
 
 // ------------------------------------------------------------------ the installed package
 
-#define REQUIRE_GLYPHS_PACKAGE()                                                                     \
-  if (!fs::is_regular_file(default_glyphs_directory() / std::string(kDefaultFont) / "0-255.pbf"))  \
-  FAIL() << "no glyphs in " << default_glyphs_directory()                                            \
+#define REQUIRE_GLYPHS_PACKAGE()                                                                  \
+  if (!fs::is_regular_file(default_glyphs_directory() / std::string(kDefaultFont) / "0-255.pbf")) \
+  FAIL() << "no glyphs in " << default_glyphs_directory()                                         \
          << ": run `npm ci --prefix web/fonts` (installs tileserver-gl-styles)"
 
 TEST(Glyphs, DefaultFontHasTheVietnameseRange) {
@@ -195,10 +195,28 @@ TEST(GlyphStore, ReadsTheFirstFontHoldingTheRange) {
 
 TEST(GlyphStore, RefusesMalformedRanges) {
   SmallStore s;
-  for (const char* range : {"", ".pbf", "0", "0-255.png", "0-255.pbf.gz", "0-254.pbf", "0-256.pbf", "1-256.pbf",
-                            "256-255.pbf", "255-510.pbf", "00-255.pbf", "0-0255.pbf", "-0-255.pbf", "+0-255.pbf",
-                            "0--255.pbf", "0-255-511.pbf", " 0-255.pbf", "0x0-255.pbf", "65536-65791.pbf",
-                            "4294967296-4294967551.pbf", "99999999999999999999-0.pbf", "a-b.pbf"}) {
+  for (const char* range : {"",
+                            ".pbf",
+                            "0",
+                            "0-255.png",
+                            "0-255.pbf.gz",
+                            "0-254.pbf",
+                            "0-256.pbf",
+                            "1-256.pbf",
+                            "256-255.pbf",
+                            "255-510.pbf",
+                            "00-255.pbf",
+                            "0-0255.pbf",
+                            "-0-255.pbf",
+                            "+0-255.pbf",
+                            "0--255.pbf",
+                            "0-255-511.pbf",
+                            " 0-255.pbf",
+                            "0x0-255.pbf",
+                            "65536-65791.pbf",
+                            "4294967296-4294967551.pbf",
+                            "99999999999999999999-0.pbf",
+                            "a-b.pbf"}) {
     EXPECT_THROW(static_cast<void>(s.store.range("Font A", range)), BadRequestError) << '"' << range << '"';
   }
   try {
@@ -214,8 +232,7 @@ TEST(GlyphStore, RefusesPathTraversal) {
   SmallStore s;
   for (const char* fontstack : {"..", "../Font A", "Font A/..", "Font A/../Font B", "/etc", ".", ".hidden",
                                 "Font A\\..\\Font B", "Font A,..", "Font A,../..", "", " , ", "Font\nA", "Fo..nt"}) {
-    EXPECT_THROW(static_cast<void>(s.store.range(fontstack, "0-255.pbf")), BadRequestError)
-        << '"' << fontstack << '"';
+    EXPECT_THROW(static_cast<void>(s.store.range(fontstack, "0-255.pbf")), BadRequestError) << '"' << fontstack << '"';
   }
   // "secret.pbf" at the root is not reachable as a range of some font.
   EXPECT_THROW(static_cast<void>(s.store.range("..", "0-255.pbf")), BadRequestError);

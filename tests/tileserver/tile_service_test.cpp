@@ -136,7 +136,8 @@ TEST_F(CachedTileServiceTest, OneRenderServesTheWholeMetatile) {
   }
   for (auto& c : clients) c.join();
   EXPECT_EQ(cached_service.metatiles_rendered(), 1);
-  for (std::uint32_t i = 0; i < 8; ++i) EXPECT_TRUE(cached_service.tile(png("communes", {14, first.x + i, first.y})).from_cache);
+  for (std::uint32_t i = 0; i < 8; ++i)
+    EXPECT_TRUE(cached_service.tile(png("communes", {14, first.x + i, first.y})).from_cache);
 }
 
 TEST_F(CachedTileServiceTest, ASecondRequestComesFromTheCacheAlsoAfterARestart) {
@@ -159,11 +160,13 @@ TEST_F(CachedTileServiceTest, ASecondRequestComesFromTheCacheAlsoAfterARestart) 
 
 TEST_F(CachedTileServiceTest, AnImportChangingOneCommuneExpiresItsTilesAndNoOthers) {
   TileService cached_service(*store, cached());
-  const std::vector<TileRequest> requests{
-      png("communes", kWestZ14),         png("communes", kEastZ14),
-      png("basemap", kEastZ14),          png("old_communes", kEastZ14),
-      png("communes", layers::tile_at(105.65, 18.67, 17)), png("communes", layers::tile_at(105.69, 18.67, 17)),
-      {"communes", kEastZ14, "mvt", 256, 1.0, true}};
+  const std::vector<TileRequest> requests{png("communes", kWestZ14),
+                                          png("communes", kEastZ14),
+                                          png("basemap", kEastZ14),
+                                          png("old_communes", kEastZ14),
+                                          png("communes", layers::tile_at(105.65, 18.67, 17)),
+                                          png("communes", layers::tile_at(105.69, 18.67, 17)),
+                                          {"communes", kEastZ14, "mvt", 256, 1.0, true}};
   std::vector<Tile> before;
   for (const auto& r : requests) before.push_back(cached_service.tile(r));
   for (const auto& r : requests) EXPECT_TRUE(cached_service.tile(r).from_cache);

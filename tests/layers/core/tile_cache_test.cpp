@@ -433,7 +433,8 @@ TEST(TileCache, ManySmallExpiriesStayFast) {
   for (int i = 0; i < 10000; ++i) expiries.push_back(Expiry{"base", around(lon(random), lat(random), 0.0005), 0, 19});
   std::int64_t expected = 0;
   for (const auto& k : keys) {
-    expected += std::any_of(expiries.begin(), expiries.end(), [&](const Expiry& e) { return touches(k.tile, e.area, 0); });
+    expected +=
+        std::any_of(expiries.begin(), expiries.end(), [&](const Expiry& e) { return touches(k.tile, e.area, 0); });
   }
   ASSERT_GT(expected, 0);
   ASSERT_LT(expected, static_cast<std::int64_t>(keys.size()));
@@ -507,8 +508,8 @@ TEST(TileCache, ConcurrentGetAndPutWhileExpiring) {
   EXPECT_GT(stored, 0);
   EXPECT_EQ(cache->synced_version(), version);
   // Every tile left was drawn from the final version.
-  const std::string left = raw_sql(dir / "tiles.mbtiles",
-                                   "SELECT count(*) FROM tiles WHERE data_version <> " + std::to_string(version));
+  const std::string left =
+      raw_sql(dir / "tiles.mbtiles", "SELECT count(*) FROM tiles WHERE data_version <> " + std::to_string(version));
   EXPECT_EQ(left, "0");
 }
 
