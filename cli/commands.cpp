@@ -359,22 +359,47 @@ void add_seed_command(CLI::App& app) {
 
 void add_geocode_command(CLI::App& app) {
   struct Args {
-    std::string db, query;
+    std::string db, query, reverse;
     std::size_t limit = 5;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("geocode", "Look a place up by name, as GET /search does");
+  CLI::App* cmd =
+      app.add_subcommand("geocode", "Look up an address, place, digital code, plus code or parcel, as GET /search does");
   cmd->add_option("--db", args->db, "Database file")->required();
   cmd->add_option("--limit", args->limit, "Most results to print")->check(CLI::Range(1, 50))->capture_default_str();
-  cmd->add_option("query", args->query, "What to look for, e.g. \"P. Hưng Bình, TP Vinh\"")->required();
+  auto* reverse = cmd->add_option("--reverse", args->reverse, "LAT,LON: what is there, as GET /reverse does");
+  cmd->add_option("query", args->query, "What to look for, e.g. \"số 12 ngõ 5 Lê Lợi, P. Hưng Bình, TP Vinh\"")
+      ->excludes(reverse);
   on_run(cmd, [args] {
     auto store = layers::open_spatialite_store(args->db, layers::OpenMode::read_only);
     geocoder::Geocoder geocoder(*store);
-    const auto places = geocoder.search(args->query, args->limit);
+    std::vector<geocoder::Place> places;
+    if (!args->reverse.empty()) {
+      const auto comma = args->reverse.find(',');
+      double lat = 0, lon = 0;
+      try {
+        if (comma == std::string::npos) throw std::invalid_argument(args->reverse);
+        lat = std::stod(args->reverse.substr(0, comma));
+        lon = std::stod(args->reverse.substr(comma + 1));
+      } catch (const std::logic_error&) {
+        throw BadRequestError(fmt::format("--reverse '{}' must be LAT,LON in degrees", args->reverse));
+      }
+      places = geocoder.reverse(lon, lat);
+    } else {
+      if (args->query.empty()) throw BadRequestError("give a query, or --reverse LAT,LON");
+      geocoder::SearchOptions options;
+      options.limit = args->limit;
+      const geocoder::SearchResult result = geocoder.search(args->query, options);
+      if (!result.message.empty()) std::cout << result.message << '\n';
+      for (const auto& code : result.suggestions) std::cout << "  " << code << '\n';
+      places = result.places;
+    }
     if (places.empty()) std::cout << "no result\n";
-    for (const auto& p : places) {
-      std::cout << fmt::format("{:.7f},{:.7f}  {}  [{} {}, {}, confidence {:.2f}]\n", p.lat, p.lon, p.display_name,
-                               p.layer, p.id, p.match_type, p.confidence);
+    for (std::size_t i = 0; i < places.size() && i < args->limit; ++i) {
+      const auto& p = places[i];
+      std::cout << fmt::format("{:.7f},{:.7f}  {}  [{} {}, {}, confidence {:.2f}{}]\n", p.lat, p.lon, p.display_name,
+                               p.layer, p.id, geocoder::to_string(p.match), p.confidence,
+                               p.distance_m ? fmt::format(", {:.0f} m", *p.distance_m) : std::string());
     }
   });
 }

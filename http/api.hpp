@@ -61,7 +61,12 @@ class Api {
   Response style(const Request& request, const std::string& tileset) const;
   Response wmts(const Request& request) const;
   Response glyphs(const std::string& fontstack, const std::string& range) const;
+  // geocoding.cpp
   Response search(const Request& request) const;
+  Response reverse(const Request& request) const;
+  Response lookup(const Request& request) const;
+  Response status() const;
+  Response autocomplete(const Request& request) const;
   Response landing(const Request& request) const;
 
   Services services_;

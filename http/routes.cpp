@@ -125,6 +125,10 @@ Response Api::route(const Request& request) const {
   }
   if (parts.size() == 1 && parts[0] == "health") return health();
   if (parts.size() == 1 && parts[0] == "search") return search(request);
+  if (parts.size() == 1 && parts[0] == "reverse") return reverse(request);
+  if (parts.size() == 1 && parts[0] == "lookup") return lookup(request);
+  if (parts.size() == 1 && parts[0] == "status") return status();
+  if (parts.size() == 1 && parts[0] == "autocomplete") return autocomplete(request);
   if (parts[0] == "tiles" && parts.size() == 2) return tilejson(request, parts[1]);
   if (parts[0] == "tiles" && (parts.size() == 5 || parts.size() == 6)) return tile(request, parts);
   if (parts.size() == 3 && parts[0] == "styles" && parts[2] == "style.json") return style(request, parts[1]);
@@ -151,6 +155,8 @@ Response Api::landing(const Request& request) const {
                          {{{"rel", "map"}, {"href", base + "/map"}},
                           {{"rel", "health"}, {"href", base + "/health"}},
                           {{"rel", "search"}, {"href", base + "/search?q={query}"}},
+                          {{"rel", "reverse"}, {"href", base + "/reverse?lat={lat}&lon={lon}"}},
+                          {{"rel", "autocomplete"}, {"href", base + "/autocomplete?q={prefix}"}},
                           {{"rel", "wmts"}, {"href", base + "/wmts/1.0.0/WMTSCapabilities.xml"}}}},
                         {"tilesets", tilesets}});
 }
@@ -241,37 +247,5 @@ Response Api::wmts(const Request& request) const {
   return r;
 }
 
-Response Api::search(const Request& request) const {
-  const auto q = request.query.find("q");
-  if (q == request.query.end()) throw BadRequestError("missing parameter 'q'");
-  std::size_t limit = 10;
-  if (const std::string text = request.param("limit"); !text.empty()) {
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || limit < 1 || limit > 50) {
-      throw BadRequestError(fmt::format("limit '{}' must be a whole number from 1 to 50", text));
-    }
-  }
-  nlohmann::json results = nlohmann::json::array();
-  for (const auto& p : services_.geocoder.search(q->second, limit)) {
-    nlohmann::json item{{"place_id", p.layer + ":" + p.id},
-                        {"osm_type", nullptr},
-                        {"lat", fmt::format("{:.7f}", p.lat)},
-                        {"lon", fmt::format("{:.7f}", p.lon)},
-                        {"boundingbox",
-                         {fmt::format("{:.7f}", p.bbox.south), fmt::format("{:.7f}", p.bbox.north),
-                          fmt::format("{:.7f}", p.bbox.west), fmt::format("{:.7f}", p.bbox.east)}},
-                        {"display_name", p.display_name},
-                        {"name", p.name},
-                        {"class", "boundary"},
-                        {"type", "administrative"},
-                        {"addresstype", p.type},
-                        {"importance", p.confidence},
-                        {"confidence", p.confidence},
-                        {"match_type", p.match_type}};
-    if (!p.former_name.empty()) item["former_name"] = p.former_name;
-    results.push_back(std::move(item));
-  }
-  return json_response(results);
-}
 
 }  // namespace bandoso::http
