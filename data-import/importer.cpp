@@ -29,6 +29,7 @@
 #include "data-import/mapping.hpp"
 #include "data-import/write_behind.hpp"
 #include "layers/core/error.hpp"
+#include "layers/core/geos_context.hpp"
 #include "layers/core/vntext.hpp"
 
 namespace bandoso::data_import {
@@ -910,17 +911,7 @@ std::string source_id(const OGRFeature& feature, const Bindings& bindings, TextE
 
 // ---- step 6: geometry --------------------------------------------------------------------------------
 
-class GeosContext {
- public:
-  GeosContext() : handle_(GEOS_init_r()) {}
-  ~GeosContext() { GEOS_finish_r(handle_); }
-  GeosContext(const GeosContext&) = delete;
-  GeosContext& operator=(const GeosContext&) = delete;
-  [[nodiscard]] GEOSContextHandle_t get() const { return handle_; }
-
- private:
-  GEOSContextHandle_t handle_;
-};
+using layers::GeosContext;
 
 using OgrGeometryPtr = std::unique_ptr<OGRGeometry>;
 

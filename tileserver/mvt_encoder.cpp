@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "layers/core/error.hpp"
+#include "layers/core/geos_context.hpp"
 
 namespace bandoso::tiles {
 
@@ -66,19 +67,7 @@ double mercator_y_to_lat(double y) {
 
 // --- GEOS ownership ---
 
-class GeosContext {
- public:
-  GeosContext() : handle_(GEOS_init_r()) {
-    if (handle_ == nullptr) throw Error(ErrorCode::internal, "GEOS_init_r failed");
-  }
-  ~GeosContext() { GEOS_finish_r(handle_); }
-  GeosContext(const GeosContext&) = delete;
-  GeosContext& operator=(const GeosContext&) = delete;
-  [[nodiscard]] GEOSContextHandle_t get() const { return handle_; }
-
- private:
-  GEOSContextHandle_t handle_;
-};
+using layers::GeosContext;
 
 struct GeometryDeleter {
   GEOSContextHandle_t ctx;

@@ -301,35 +301,14 @@ class SqliteTileCache final : public TileCache {
 
   bool put(const TileKey& key, const CachedTile& tile) override {
     std::lock_guard lock(write_mutex_);
-    put_->bind_text(1, key.tileset)
-        .bind(2, key.tile.z)
-        .bind(3, key.tile.x)
-        .bind(4, key.tile.y)
-        .bind_text(5, key.variant)
-        .bind_blob(6, tile.body)
-        .bind_text(7, tile.etag)
-        .bind(8, tile.data_version)
-        .run();
-    // No row inserted: the WHERE found another synced version.
-    return sqlite3_changes64(writer_.get()) > 0;
+    return insert(key, tile);
   }
 
   std::size_t put_all(const std::vector<std::pair<TileKey, CachedTile>>& tiles) override {
     std::lock_guard lock(write_mutex_);
     Transaction transaction(writer_);  // one commit for a metatile's tiles, not one per tile
     std::size_t stored = 0;
-    for (const auto& [key, tile] : tiles) {
-      put_->bind_text(1, key.tileset)
-          .bind(2, key.tile.z)
-          .bind(3, key.tile.x)
-          .bind(4, key.tile.y)
-          .bind_text(5, key.variant)
-          .bind_blob(6, tile.body)
-          .bind_text(7, tile.etag)
-          .bind(8, tile.data_version)
-          .run();
-      stored += sqlite3_changes64(writer_.get()) > 0 ? 1 : 0;
-    }
+    for (const auto& [key, tile] : tiles) stored += insert(key, tile) ? 1 : 0;
     transaction.commit();
     return stored;
   }
@@ -369,6 +348,20 @@ class SqliteTileCache final : public TileCache {
   }
 
  private:
+  // Under write_mutex_. False when the WHERE found another synced version: nothing inserted.
+  bool insert(const TileKey& key, const CachedTile& tile) {
+    put_->bind_text(1, key.tileset)
+        .bind(2, key.tile.z)
+        .bind(3, key.tile.x)
+        .bind(4, key.tile.y)
+        .bind_text(5, key.variant)
+        .bind_blob(6, tile.body)
+        .bind_text(7, tile.etag)
+        .bind(8, tile.data_version)
+        .run();
+    return sqlite3_changes64(writer_.get()) > 0;
+  }
+
   // A reader borrowed from the pool for one call, returned (or closed, beyond max_idle_readers_) after.
   class Lease {
    public:

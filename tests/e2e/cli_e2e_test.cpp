@@ -11,7 +11,20 @@
 namespace bandoso::testing {
 
 namespace {
+
+// A database with one commune "Xã A" (code `code`) near Vinh, imported through the program.
+void import_one_commune(const TempDir& dir, const std::string& db, const std::string& code) {
+  std::ofstream(dir / "c.geojson")
+      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":")" << code
+      << R"(","name":"A","type":"Xã","full_name":"Xã A"},)"
+         R"("geometry":{"type":"Polygon","coordinates":[[[105.6,18.6],[105.7,18.6],[105.7,18.7],[105.6,18.6]]]}}]})";
+  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()})
+                .exit_code,
+            0);
+}
+
 int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
 }  // namespace
 
 TEST(CliE2E, HelpExplainsEveryCommand) {
@@ -61,12 +74,7 @@ TEST(CliE2E, MissingSourceFileIsOneLineNamingIt) {
 TEST(CliE2E, DatabaseOfAnotherSchemaVersionIsRefused) {
   TempDir dir;
   const std::string db = (dir / "old.sqlite").string();
-  std::ofstream(dir / "c.geojson")
-      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"A","type":"Xã","full_name":"Xã A"},)"
-         R"("geometry":{"type":"Polygon","coordinates":[[[105.6,18.6],[105.7,18.6],[105.7,18.7],[105.6,18.6]]]}}]})";
-  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()})
-                .exit_code,
-            0);
+  import_one_commune(dir, db, "1");
   ASSERT_TRUE(set_schema_version(db, 7));
   for (const std::vector<std::string>& argv :
        {std::vector<std::string>{BANDOSO_BINARY, "serve", "--db", db, "--port", "0"},
@@ -89,12 +97,7 @@ TEST(CliE2E, UnknownLayerIsOneLine) {
 TEST(CliE2E, SeedFillsTheCacheThatServeReadsAndRefusesBadArguments) {
   TempDir dir;
   const std::string db = (dir / "s.sqlite").string();
-  std::ofstream(dir / "c.geojson")
-      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"16681","name":"A","type":"Xã","full_name":"Xã A"},)"
-         R"("geometry":{"type":"Polygon","coordinates":[[[105.6,18.6],[105.7,18.6],[105.7,18.7],[105.6,18.6]]]}}]})";
-  ASSERT_EQ(run_command({BANDOSO_BINARY, "import", "--db", db, "--layer", "communes", (dir / "c.geojson").string()})
-                .exit_code,
-            0);
+  import_one_commune(dir, db, "16681");
   const auto seeded = run_command({BANDOSO_BINARY, "seed", "--db", db, "--tileset", "communes", "--zoom", "10-12",
                                    "--commune", "16681", "--threads", "1"});
   ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
