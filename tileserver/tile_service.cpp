@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <deque>
@@ -128,7 +129,14 @@ TileService::TileService(const layers::Store& store, TileServiceOptions options)
   init_mapnik();
   if (options_.styles_directory.empty()) options_.styles_directory = default_styles_directory();
   definitions_ = load_tileset_definitions(options_.styles_directory);
-  if (!options_.cache_file.empty()) cache_ = layers::open_sqlite_tile_cache(options_.cache_file);
+  if (!options_.cache_file.empty()) {
+    cache_ = layers::open_sqlite_tile_cache(options_.cache_file);
+    // Tiles of another database (one replaced by a new file, such as a rebuilt demo) must go, even
+    // when its data version happens to be the same number.
+    struct stat info {};
+    const std::int64_t source = ::stat(store_.path().c_str(), &info) == 0 ? static_cast<std::int64_t>(info.st_ino) : 0;
+    if (cache_->source() != source) cache_->reset_source(source, 0);
+  }
   if (options_.metatile < 1 || options_.metatile > 16) {
     throw BadRequestError(fmt::format("metatile size {} must be from 1 to 16", options_.metatile));
   }

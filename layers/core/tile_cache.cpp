@@ -342,6 +342,22 @@ class SqliteTileCache final : public TileCache {
     transaction.commit();
   }
 
+  [[nodiscard]] std::int64_t source() const override {
+    std::lock_guard lock(write_mutex_);
+    Statement read(writer_, "SELECT value FROM meta WHERE key = 'source'");
+    return read_integer(read);
+  }
+
+  void reset_source(std::int64_t source, std::int64_t new_version) override {
+    std::lock_guard lock(write_mutex_);
+    Transaction transaction(writer_);
+    delete_all_->run();
+    set_version_->bind(1, new_version).run();
+    Statement set_source(writer_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('source', ?1)");
+    set_source.bind(1, source).run();
+    transaction.commit();
+  }
+
   [[nodiscard]] std::int64_t size() const override {
     Lease reader(*this);
     return read_integer(reader->count);
@@ -425,7 +441,7 @@ class SqliteTileCache final : public TileCache {
 
   std::filesystem::path file_;
   Connection writer_;
-  std::mutex write_mutex_;  // the writer connection and its statements; makes put atomic with expire
+  mutable std::mutex write_mutex_;  // the writer connection and its statements; makes put atomic with expire
   std::unique_ptr<Statement> put_, delete_range_, delete_all_, set_version_;
 
   std::size_t max_idle_readers_;

@@ -198,6 +198,27 @@ TEST_F(CachedTileServiceTest, AnImportChangingOneCommuneExpiresItsTilesAndNoOthe
   EXPECT_LT(new_image.painted_pixels(), old_image.painted_pixels()) << "105.68–105.70 is no longer a ward";
 }
 
+TEST(CachedTileServiceReplacedDatabase, TilesOfAReplacedDatabaseAreNotServed) {
+  bandoso::testing::TempDir dir;
+  TileServiceOptions options;
+  options.cache_file = dir / "tiles.cache";
+  const auto path = dir / "p.sqlite";
+  {
+    auto store = bandoso::testing::make_small_province(path);
+    TileService service(*store, options);
+    (void)service.tile(png("communes", kEastZ14));
+    EXPECT_TRUE(service.tile(png("communes", kEastZ14)).from_cache);
+  }
+  // A rebuilt database moved over the old one: the same data version, another file.
+  (void)bandoso::testing::make_small_province(dir / "rebuilt.sqlite");
+  std::filesystem::rename(dir / "rebuilt.sqlite", path);
+  std::filesystem::remove(dir / "p.sqlite-wal");
+  std::filesystem::remove(dir / "p.sqlite-shm");
+  auto store = layers::open_spatialite_store(path, layers::OpenMode::read_only);
+  TileService service(*store, options);
+  EXPECT_FALSE(service.tile(png("communes", kEastZ14)).from_cache);
+}
+
 TEST_F(CachedTileServiceTest, ARenderOverItsTimeLimitIs503AndLandsInTheCacheForTheRetry) {
   TileServiceOptions options = cached();
   options.render_timeout = std::chrono::milliseconds(1);

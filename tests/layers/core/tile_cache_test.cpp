@@ -201,6 +201,36 @@ TEST(TileCache, RefusesTilesOfAnotherVersion) {
   EXPECT_EQ(cache->get(k)->data_version, 5);
 }
 
+TEST(TileCache, ANewSourceEmptiesTheCacheAndIsKept) {
+  TempDir dir;
+  const auto file = dir / "tiles.mbtiles";
+  {
+    auto cache = open_sqlite_tile_cache(file);
+    EXPECT_EQ(cache->source(), 0);
+    cache->expire({}, 4);
+    ASSERT_TRUE(cache->put(key("base", {0, 0, 0}), tile_of("world", 4)));
+    cache->reset_source(1234, 0);
+    EXPECT_EQ(cache->size(), 0);
+    EXPECT_EQ(cache->synced_version(), 0);
+    ASSERT_TRUE(cache->put(key("base", {0, 0, 0}), tile_of("again", 0)));
+  }
+  auto cache = open_sqlite_tile_cache(file);
+  EXPECT_EQ(cache->source(), 1234);
+  EXPECT_EQ(cache->get(key("base", {0, 0, 0}))->body, "again");
+}
+
+TEST(TileCache, PutAllStoresInOneGoAndKeepsTheVersionRule) {
+  TempDir dir;
+  auto cache = open_sqlite_tile_cache(dir / "tiles.mbtiles");
+  cache->expire({}, 2);
+  const std::vector<std::pair<TileKey, CachedTile>> tiles{{key("base", {1, 0, 0}), tile_of("a", 2)},
+                                                          {key("base", {1, 1, 0}), tile_of("b", 2)},
+                                                          {key("base", {1, 0, 1}), tile_of("stale", 1)}};
+  EXPECT_EQ(cache->put_all(tiles), 2U);
+  EXPECT_EQ(cache->get(key("base", {1, 1, 0}))->body, "b");
+  EXPECT_FALSE(cache->get(key("base", {1, 0, 1})).has_value());
+}
+
 TEST(TileCache, ReopenKeepsTilesAndVersion) {
   TempDir dir;
   const auto file = dir / "tiles.mbtiles";
