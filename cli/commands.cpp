@@ -363,8 +363,8 @@ void add_geocode_command(CLI::App& app) {
     std::size_t limit = 5;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd =
-      app.add_subcommand("geocode", "Look up an address, place, digital code, plus code or parcel, as GET /search does");
+  CLI::App* cmd = app.add_subcommand(
+      "geocode", "Look up an address, place, digital code, plus code or parcel, as GET /search does");
   cmd->add_option("--db", args->db, "Database file")->required();
   cmd->add_option("--limit", args->limit, "Most results to print")->check(CLI::Range(1, 50))->capture_default_str();
   auto* reverse = cmd->add_option("--reverse", args->reverse, "LAT,LON: what is there, as GET /reverse does");

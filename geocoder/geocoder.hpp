@@ -4,6 +4,7 @@
 // the data version changes. Forward search (free text, structured, autocomplete), reverse, lookup.
 // It knows neither HTTP nor SQL: the HTTP front (http/) and `bandoso geocode` call it.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "layers/core/geometry.hpp"
@@ -54,8 +56,8 @@ struct Place {
   // city_district (the former commune), county (the former district), state, postcode, country,
   // country_code.
   std::map<std::string, std::string> address;
-  std::string digital_code;  // addresses
-  std::string plus_code;     // addresses
+  std::string digital_code;          // addresses
+  std::string plus_code;             // addresses
   std::optional<double> distance_m;  // reverse: from the asked point
   // Kept for the first API form: the former unit's name when the query named one.
   std::string former_name;
@@ -113,12 +115,18 @@ class Geocoder {
   [[nodiscard]] IndexStatus status();
 
  private:
-  struct Index;
+  struct Index;  // geocoder/index.hpp: read-only once built, shared by every searching thread
+  // The index of the store's current data version: built in the calling thread the first time; when
+  // the version changes the old index keeps answering while start_rebuild() builds the new one in the
+  // background and swaps it in.
   std::shared_ptr<const Index> current_index();
+  void start_rebuild(std::int64_t version);  // with mutex_ held
 
   const layers::Store& store_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards index_ and the rebuild thread
   std::shared_ptr<const Index> index_;
+  std::atomic<bool> rebuilding_{false};
+  std::thread rebuild_;
 };
 
 }  // namespace bandoso::geocoder

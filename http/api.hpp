@@ -67,6 +67,7 @@ class Api {
   Response lookup(const Request& request) const;
   Response status() const;
   Response autocomplete(const Request& request) const;
+  Response search_csv(const Request& request) const;
   Response landing(const Request& request) const;
 
   Services services_;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "geocoder/batch_csv.hpp"
 #include "http/api.hpp"
 #include "layers/core/error.hpp"
 
@@ -135,14 +136,12 @@ nlohmann::json nominatim_item(const geocoder::Place& p, Format format, bool addr
   return item;
 }
 
-nlohmann::json point_geometry(const geocoder::Place& p) {
-  return {{"type", "Point"}, {"coordinates", {p.lon, p.lat}}};
-}
+nlohmann::json point_geometry(const geocoder::Place& p) { return {{"type", "Point"}, {"coordinates", {p.lon, p.lat}}}; }
 
 nlohmann::json geojson_feature(const geocoder::Place& p, bool address_details) {
-  nlohmann::json properties{{"place_id", place_id(p)}, {"osm_type", nullptr},         {"osm_id", nullptr},
-                            {"place_rank", place_rank(p)}, {"category", category_of(p)}, {"type", p.type},
-                            {"importance", p.confidence}, {"addresstype", p.type},       {"name", p.name},
+  nlohmann::json properties{{"place_id", place_id(p)},       {"osm_type", nullptr},        {"osm_id", nullptr},
+                            {"place_rank", place_rank(p)},   {"category", category_of(p)}, {"type", p.type},
+                            {"importance", p.confidence},    {"addresstype", p.type},      {"name", p.name},
                             {"display_name", p.display_name}};
   if (address_details) properties["address"] = p.address;
   add_extensions(properties, p);
@@ -160,21 +159,14 @@ std::string part(const geocoder::Place& p, const std::string& key) {
 
 // GeocodeJSON 0.1.0 (https://github.com/geocoders/geocodejson-spec), as geocoder-tester reads it.
 nlohmann::json geocodejson_feature(const geocoder::Place& p) {
-  nlohmann::json geocoding{{"place_id", place_id(p)},
-                           {"osm_type", nullptr},
-                           {"osm_id", nullptr},
-                           {"type", p.kind == "address" ? "house" : p.kind == "commune" ? "city" : p.kind},
-                           {"label", p.display_name},
-                           {"name", p.name}};
-  const std::pair<const char*, const char*> fields[] = {{"housenumber", "house_number"},
-                                                        {"street", "road"},
-                                                        {"locality", "hamlet"},
-                                                        {"district", "city_district"},
-                                                        {"city", "suburb"},
-                                                        {"county", "county"},
-                                                        {"postcode", "postcode"},
-                                                        {"state", "state"},
-                                                        {"country", "country"}};
+  nlohmann::json geocoding{
+      {"place_id", place_id(p)}, {"osm_type", nullptr},
+      {"osm_id", nullptr},       {"type", p.kind == "address" ? "house" : p.kind == "commune" ? "city" : p.kind},
+      {"label", p.display_name}, {"name", p.name}};
+  const std::pair<const char*, const char*> fields[] = {
+      {"housenumber", "house_number"}, {"street", "road"}, {"locality", "hamlet"},
+      {"district", "city_district"},   {"city", "suburb"}, {"county", "county"},
+      {"postcode", "postcode"},        {"state", "state"}, {"country", "country"}};
   for (const auto& [field, key] : fields) {
     if (const std::string value = part(p, key); !value.empty()) geocoding[field] = value;
   }
@@ -210,11 +202,12 @@ Response places_response(const std::vector<geocoder::Place>& places, Format form
     case Format::geocodejson: {
       nlohmann::json features = nlohmann::json::array();
       for (const auto& p : places) features.push_back(geocodejson_feature(p));
-      return json_body({{"type", "FeatureCollection"},
-                        {"geocoding",
-                         {{"version", "0.1.0"}, {"attribution", kAttribution}, {"licence", kLicence}, {"query", query}}},
-                        {"features", features}},
-                       "application/geo+json");
+      return json_body(
+          {{"type", "FeatureCollection"},
+           {"geocoding",
+            {{"version", "0.1.0"}, {"attribution", kAttribution}, {"licence", kLicence}, {"query", query}}},
+           {"features", features}},
+          "application/geo+json");
     }
   }
   return json_body(nlohmann::json::array());
@@ -324,6 +317,22 @@ Response Api::autocomplete(const Request& request) const {
   nlohmann::json features = nlohmann::json::array();
   for (const auto& p : services_.geocoder.autocomplete(q->second, limit)) features.push_back(geojson_feature(p, true));
   return json_body({{"type", "FeatureCollection"}, {"features", features}}, "application/geo+json");
+}
+
+// POST /search/csv?columns=street,commune with the CSV as the body (text/csv): the rows come back with
+// the results added, as Addok's /search/csv/ answers.
+Response Api::search_csv(const Request& request) const {
+  std::vector<std::string> columns;
+  const std::string list = request.param("columns");
+  for (std::size_t start = 0; start < list.size();) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    if (end > start) columns.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = geocoder::geocode_csv(services_.geocoder, request.body, columns);
+  return r;
 }
 
 }  // namespace bandoso::http

@@ -104,11 +104,12 @@ Response Api::route(const Request& request) const {
     Response r;
     r.status = 204;
     r.content_type.clear();
-    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
     r.headers.emplace_back("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding");
     r.headers.emplace_back("Access-Control-Max-Age", "86400");
     return r;
   }
+  if (request.method == "POST" && request.path == "/search/csv") return search_csv(request);
   if (request.method != "GET" && request.method != "HEAD") {
     Response r =
         error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));
@@ -246,6 +247,5 @@ Response Api::wmts(const Request& request) const {
   r.body = tiles::wmts_capabilities(services_.tiles.tilesets(), base_url(request));
   return r;
 }
-
 
 }  // namespace bandoso::http

@@ -127,7 +127,7 @@ void Server::start() {
     auto options = P::Http::Endpoint::options()
                        .threads(impl_->options.threads)
                        .flags(P::Tcp::Options::ReuseAddr)
-                       .maxRequestSize(64 * 1024)
+                       .maxRequestSize(16 * 1024 * 1024)  // batch CSV uploads (POST /search/csv)
                        .headerTimeout(std::chrono::seconds(10))
                        .bodyTimeout(std::chrono::seconds(30));
     impl_->endpoint->init(options);

@@ -84,7 +84,8 @@ TEST_F(ApiTest, SearchInputErrors) {
   EXPECT_EQ(get("/search", {{"q", "Vinh"}, {"limit", "0"}}).status, 400);
   EXPECT_EQ(get("/search", {{"q", "Vinh"}, {"limit", "x"}}).status, 400);
   EXPECT_EQ(get("/search", {{"q", "\xC3("}}).status, 400);
-  EXPECT_EQ(get("/search", {{"q", "Vinh"}}).body, "[]");
+  EXPECT_EQ(get("/search", {{"q", "Vinh"}, {"format", "xml"}}).status, 400);
+  EXPECT_EQ(get("/search", {{"q", "Hà Nội"}}).body, "[]");
 }
 
 TEST(PercentDecode, DecodesEscapesAndPlusKeepsMalformed) {
@@ -216,6 +217,94 @@ TEST(ApiUnavailable, ARenderOverItsTimeLimitIs503WithRetryAfter) {
   bool retry_after = false;
   for (const auto& [key, value] : response.headers) retry_after = retry_after || (key == "Retry-After" && value == "5");
   EXPECT_TRUE(retry_after);
+}
+
+TEST_F(ApiTest, SearchFormatsFollowNominatimGeoJsonAndGeocodeJson) {
+  const auto json = nlohmann::json::parse(get("/search", {{"q", "Phường Trường Vinh"}, {"addressdetails", "1"}}).body);
+  ASSERT_EQ(json.size(), 1U);
+  EXPECT_EQ(json[0]["class"], "boundary");
+  EXPECT_EQ(json[0]["match_type"], "exact");
+  EXPECT_EQ(json[0]["admin"]["commune_code"], "16690");
+  EXPECT_TRUE(json[0].contains("address"));
+  const auto v2 = nlohmann::json::parse(get("/search", {{"q", "Phường Trường Vinh"}, {"format", "jsonv2"}}).body);
+  EXPECT_EQ(v2[0]["category"], "boundary");
+
+  const Response geojson = get("/search", {{"q", "Phường Trường Vinh"}, {"format", "geojson"}});
+  EXPECT_EQ(geojson.content_type, "application/geo+json");
+  const auto collection = nlohmann::json::parse(geojson.body);
+  EXPECT_EQ(collection["type"], "FeatureCollection");
+  EXPECT_EQ(collection["features"][0]["geometry"]["type"], "Point");
+
+  const auto geocodejson =
+      nlohmann::json::parse(get("/search", {{"q", "Phường Trường Vinh"}, {"format", "geocodejson"}}).body);
+  EXPECT_EQ(geocodejson["geocoding"]["version"], "0.1.0");
+  EXPECT_EQ(geocodejson["geocoding"]["query"], "Phường Trường Vinh");
+  EXPECT_EQ(geocodejson["features"][0]["properties"]["geocoding"]["label"], "Phường Trường Vinh, Nghệ An");
+}
+
+TEST_F(ApiTest, StructuredSearchNamesAFormerCommune) {
+  const auto json = nlohmann::json::parse(get("/search", {{"city", "Hưng Bình"}}).body);
+  ASSERT_FALSE(json.empty());
+  EXPECT_EQ(json[0]["admin"]["commune_code"], "16681");
+  EXPECT_EQ(json[0]["match_type"], "old-name");
+  EXPECT_EQ(get("/search", {{"county", ""}}).status, 400);
+}
+
+TEST_F(ApiTest, ReverseLookupStatusAndAutocomplete) {
+  const Response reverse = get("/reverse", {{"lat", "18.67"}, {"lon", "105.70"}});
+  ASSERT_EQ(reverse.status, 200) << reverse.body;
+  const auto place = nlohmann::json::parse(reverse.body);
+  EXPECT_EQ(place["admin"]["commune_code"], "16690");
+  EXPECT_EQ(nlohmann::json::parse(get("/reverse", {{"lat", "10.0"}, {"lon", "100.0"}}).body)["error"],
+            "Unable to geocode");
+  EXPECT_EQ(get("/reverse", {{"lat", "95"}, {"lon", "105.7"}}).status, 400);
+  EXPECT_EQ(get("/reverse", {{"lat", "abc"}, {"lon", "105.7"}}).status, 400);
+  EXPECT_EQ(get("/reverse", {{"lat", "18.67"}}).status, 400);
+
+  const auto looked_up = nlohmann::json::parse(get("/lookup", {{"ids", "communes:16681,communes:99999"}}).body);
+  ASSERT_EQ(looked_up.size(), 1U);
+  EXPECT_EQ(looked_up[0]["place_id"], "communes:16681");
+  EXPECT_EQ(get("/lookup").status, 400);
+
+  const auto status = nlohmann::json::parse(get("/status").body);
+  EXPECT_EQ(status["message"], "OK");
+  EXPECT_EQ(status["data_version"], 2);
+  EXPECT_GT(status["index"]["entries"].get<int>(), 0);
+
+  const auto suggestions = nlohmann::json::parse(get("/autocomplete", {{"q", "Phường Trường V"}}).body);
+  ASSERT_FALSE(suggestions["features"].empty());
+  EXPECT_EQ(suggestions["features"][0]["properties"]["place_id"], "communes:16690");
+  EXPECT_EQ(get("/autocomplete").status, 400);
+}
+
+TEST_F(ApiTest, BatchCsvAddsTheResultColumnsToEveryRow) {
+  Request r;
+  r.method = "POST";
+  r.path = "/search/csv";
+  r.query["columns"] = "ten,tinh";
+  r.body = "id,ten,tinh\n1,Phường Trường Vinh,Nghệ An\n2,\"Hưng Bình, Vinh\",\n3,không có ở đây,\n";
+  const Response response = api.handle(r);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.content_type, "text/csv; charset=utf-8");
+  std::vector<std::string> lines;
+  for (std::size_t start = 0; start < response.body.size();) {
+    const std::size_t end = std::min(response.body.find('\n', start), response.body.size());
+    std::string line = response.body.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+    start = end + 1;
+  }
+  ASSERT_EQ(lines.size(), 4U) << response.body;
+  EXPECT_EQ(lines[0], "id,ten,tinh,latitude,longitude,result_label,result_score,result_type,result_id,result_match");
+  EXPECT_NE(lines[1].find("communes:16690"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("communes:16681"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("old-name"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find("không có ở đây,,,,,,,"), std::string::npos) << lines[3];
+
+  r.query["columns"] = "nope";
+  EXPECT_EQ(api.handle(r).status, 400);
+  r.body = "";
+  EXPECT_EQ(api.handle(r).status, 400);
 }
 
 }  // namespace bandoso::http

@@ -1,0 +1,216 @@
+// The dev fixture nghean-dev, loaded by scripts/load-fixture, through the Geocoder directly: every
+// forward and reverse query of queries_*.csv, with the breakdown by kind and style printed and the
+// acceptance thresholds asserted (≥ 98 % overall, ≥ 95 % old-form, ≥ 90 % with a typo).
+// BANDOSO_GEOCODER_DB=<a loaded database> skips the load (for quick iterations);
+// BANDOSO_GEOCODER_VERBOSE=1 prints every miss.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "geocoder/geocoder.hpp"
+#include "layers/core/store.hpp"
+#include "support/csv.hpp"
+#include "support/process.hpp"
+#include "support/shared_data.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bandoso::geocoder {
+namespace {
+
+namespace fs = std::filesystem;
+using Row = std::map<std::string, std::string>;
+
+double metres(double lon1, double lat1, double lon2, double lat2) {
+  constexpr double kR = 6371008.8, kRad = M_PI / 180;
+  const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kR * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+std::map<std::string, std::string> notes_of(const std::string& notes) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(notes);
+  std::string part;
+  while (std::getline(in, part, ';')) {
+    const auto eq = part.find('=');
+    if (eq != std::string::npos) out[part.substr(0, eq)] = part.substr(eq + 1);
+  }
+  return out;
+}
+
+struct Tally {
+  int passed = 0, total = 0;
+  void add(bool ok) {
+    total += 1;
+    passed += ok ? 1 : 0;
+  }
+  [[nodiscard]] double rate() const { return total == 0 ? 1.0 : static_cast<double>(passed) / total; }
+};
+
+struct Loaded {
+  testing::TempDir dir;
+  fs::path db;
+  std::string error;
+};
+
+const Loaded& loaded(const fs::path& shared) {
+  static const std::unique_ptr<Loaded> instance = [&] {
+    auto l = std::make_unique<Loaded>();
+    if (const char* db = std::getenv("BANDOSO_GEOCODER_DB"); db != nullptr && *db != '\0') {
+      l->db = db;
+      return l;
+    }
+    l->db = l->dir / "nghean-dev.sqlite";
+    const char* bin = std::getenv("BANDOSO");
+    const auto r = testing::run_command(
+        {std::string(BANDOSO_SOURCE_DIR) + "/scripts/load-fixture", "--bandoso",
+         bin != nullptr && *bin != '\0' ? std::string(bin) : std::string(BANDOSO_BINARY),
+         (shared / "fixtures" / "nghean-dev").string(), (shared / "reference" / "nghean").string(), l->db.string()});
+    if (r.exit_code != 0) l->error = r.err;
+    return l;
+  }();
+  return *instance;
+}
+
+TEST(FixtureAccuracy, ForwardAndReverseQueriesMeetTheTargets) {
+  BANDOSO_REQUIRE_SHARED(shared);
+  const Loaded& l = loaded(shared);
+  ASSERT_TRUE(l.error.empty()) << "load-fixture failed:\n" << l.error;
+  const auto store = layers::open_spatialite_store(l.db, layers::OpenMode::read_only);
+  Geocoder geocoder(*store);
+  const fs::path fixture = shared / "fixtures" / "nghean-dev";
+
+  Tally overall, old_form, typo;
+  std::map<std::string, Tally> by_kind, by_style;
+  const bool verbose = std::getenv("BANDOSO_GEOCODER_VERBOSE") != nullptr;
+  std::vector<double> latencies;
+  // BANDOSO_GEOCODER_QUERIES: another forward set in the same columns (e.g. generated variations).
+  const char* other = std::getenv("BANDOSO_GEOCODER_QUERIES");
+  const fs::path forward = other != nullptr && *other != '\0' ? fs::path(other) : fixture / "queries_forward.csv";
+  for (const Row& row : testing::read_csv(forward)) {
+    const auto notes = notes_of(row.at("notes"));
+    const auto started = std::chrono::steady_clock::now();
+    SearchResult result;
+    std::string error;
+    try {
+      result = geocoder.search(row.at("query"));
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    bool ok = false;
+    std::string got = error.empty() ? "(none)" : error;
+    if (!result.places.empty()) {
+      const Place& top = result.places[0];
+      // Rows without a point (hand-made sets) are judged by the 2025 commune alone.
+      const bool has_point = !row.at("tolerance_m").empty();
+      const double d =
+          has_point ? metres(top.lon, top.lat, std::stod(row.at("expected_lon")), std::stod(row.at("expected_lat")))
+                    : 0.0;
+      ok =
+          has_point ? d <= std::stod(row.at("tolerance_m")) : top.admin.commune_code == row.at("expected_commune_code");
+      if (!row.at("expected_address_id").empty()) ok = (ok || !has_point) && top.id == row.at("expected_address_id");
+      got = fmt::format("{}:{} {} ({:.0f} m, {})", top.layer, top.id, top.display_name, d, to_string(top.match));
+    }
+    overall.add(ok);
+    by_kind[row.at("kind")].add(ok);
+    const std::string form = notes.count("form") != 0 ? notes.at("form") : "";
+    if (form == "old" || form == "old-2024") old_form.add(ok);
+    if (notes.count("typo") != 0) typo.add(ok);
+    for (const char* key : {"form", "text", "sep", "order", "stratum", "pattern", "style"}) {
+      if (notes.count(key) != 0) by_style[fmt::format("{}={}", key, notes.at(key))].add(ok);
+    }
+    if (notes.count("typo") != 0) by_style["typo"].add(ok);
+    if (notes.count("trap") != 0) by_style["trap=" + notes.at("trap")].add(ok);
+    if (!ok && verbose) {
+      std::cout << fmt::format("MISS {} [{}] {} -> {} | {}\n", row.at("id"), row.at("kind"), row.at("query"), got,
+                               row.at("notes"));
+    }
+  }
+  Tally reverse;
+  for (const Row& row : testing::read_csv(fixture / "queries_reverse.csv")) {
+    const auto places = geocoder.reverse(std::stod(row.at("lon")), std::stod(row.at("lat")));
+    bool ok = false;
+    if (!places.empty()) {
+      ok = row.at("expected_address_id").empty() ? places[0].admin.commune_code == row.at("expected_commune_code")
+                                                 : places[0].id == row.at("expected_address_id");
+    }
+    reverse.add(ok);
+    overall.add(ok);
+    by_kind["reverse"].add(ok);
+    if (!ok && verbose) {
+      std::cout << fmt::format("MISS {} reverse {} {} -> {}\n", row.at("id"), row.at("lon"), row.at("lat"),
+                               places.empty() ? "(none)" : places[0].layer + ":" + places[0].id);
+    }
+  }
+  // Autocomplete on the first half of each query (its speed; what it finds is judged by unit tests).
+  std::vector<double> prefix_latencies;
+  for (const Row& row : testing::read_csv(forward, 300)) {
+    const std::string& q = row.at("query");
+    std::size_t cut = q.size() / 2;
+    while (cut < q.size() && (static_cast<unsigned char>(q[cut]) & 0xC0) == 0x80) ++cut;  // whole UTF-8 letters
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      (void)geocoder.autocomplete(q.substr(0, cut));
+    } catch (const std::exception&) {
+    }
+    prefix_latencies.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  }
+  std::sort(prefix_latencies.begin(), prefix_latencies.end());
+  std::cout << fmt::format("autocomplete latency: p50 {:.3f} ms, p99 {:.3f} ms\n",
+                           prefix_latencies[prefix_latencies.size() / 2],
+                           prefix_latencies[prefix_latencies.size() * 99 / 100]);
+  // Throughput of the core alone: two threads over the forward queries (the HTTP target is 3,000 q/s).
+  {
+    std::vector<std::string> queries;
+    for (const Row& row : testing::read_csv(forward)) queries.push_back(row.at("query"));
+    std::atomic<std::size_t> done{0};
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < 5; ++round) {
+          for (std::size_t i = static_cast<std::size_t>(t); i < queries.size(); i += 2) {
+            try {
+              (void)geocoder.search(queries[i]);
+            } catch (const std::exception&) {
+            }
+            ++done;
+          }
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::cout << fmt::format("throughput, 2 threads: {:.0f} queries/s\n", static_cast<double>(done.load()) / seconds);
+  }
+  std::sort(latencies.begin(), latencies.end());
+  std::cout << fmt::format("overall {}/{} {:.1f} %, old-form {}/{} {:.1f} %, typo {}/{} {:.1f} %\n", overall.passed,
+                           overall.total, 100 * overall.rate(), old_form.passed, old_form.total, 100 * old_form.rate(),
+                           typo.passed, typo.total, 100 * typo.rate());
+  std::cout << fmt::format("forward latency: p50 {:.3f} ms, p99 {:.3f} ms (first query builds the index)\n",
+                           latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100]);
+  for (const auto& [kind, t] : by_kind)
+    std::cout << fmt::format("  kind {:<14} {:>4}/{:<4} {:.1f} %\n", kind, t.passed, t.total, 100 * t.rate());
+  for (const auto& [style, t] : by_style)
+    std::cout << fmt::format("  {:<22} {:>4}/{:<4} {:.1f} %\n", style, t.passed, t.total, 100 * t.rate());
+  EXPECT_GE(overall.rate(), 0.98);
+  EXPECT_GE(old_form.rate(), 0.95);
+  EXPECT_GE(typo.rate(), 0.90);
+}
+
+}  // namespace
+}  // namespace bandoso::geocoder
