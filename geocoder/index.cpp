@@ -251,13 +251,6 @@ bool rings_contain(const std::vector<Ring>& rings, double lon, double lat) {
   return inside;
 }
 
-double distance_m(double lon1, double lat1, double lon2, double lat2) {
-  constexpr double kR = 6371008.8, kRad = M_PI / 180;
-  const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
-  return 2 * kR * std::asin(std::min(1.0, std::sqrt(a)));
-}
 
 void Grid::add(const layers::BBox& box, std::uint32_t item) {
   if (box.empty()) return;

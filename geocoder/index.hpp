@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "geocoder/geocoder.hpp"
+#include "layers/core/geometry.hpp"
 
 namespace bandoso::geocoder::detail {
 
@@ -17,7 +18,7 @@ using Ring = std::vector<std::pair<double, double>>;  // lon, lat
 
 // Even-odd point in polygon over every ring of a (multi)polygon; its parts do not overlap.
 bool rings_contain(const std::vector<Ring>& rings, double lon, double lat);
-double distance_m(double lon1, double lat1, double lon2, double lat2);
+using layers::distance_m;
 
 struct Unit {  // a 2025 commune or ward
   std::string code, name, type, full_name;

@@ -2,6 +2,7 @@
 // Small geometry value types shared by every component. GEOS does the real geometry work.
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <string>
@@ -34,5 +35,17 @@ struct BBox {
 
 // Nghệ An with a margin: features outside it are refused by the import.
 inline constexpr BBox kNgheAnExtent{103.80, 18.50, 106.00, 20.10};
+
+// Great-circle distance in metres between two lon/lat points (haversine, mean Earth radius): metres-
+// level accuracy for the distances a geocoder compares.
+inline double distance_m(double lon1, double lat1, double lon2, double lat2) {
+  constexpr double kRadius = 6371008.8;
+  constexpr double kRad = 3.14159265358979323846 / 180;
+  const double dlat = (lat2 - lat1) * kRad;
+  const double dlon = (lon2 - lon1) * kRad;
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kRadius * std::asin(std::min(1.0, std::sqrt(a)));
+}
 
 }  // namespace bandoso::layers

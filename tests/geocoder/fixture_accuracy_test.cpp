@@ -36,13 +36,6 @@ namespace {
 namespace fs = std::filesystem;
 using Row = std::map<std::string, std::string>;
 
-double metres(double lon1, double lat1, double lon2, double lat2) {
-  constexpr double kR = 6371008.8, kRad = M_PI / 180;
-  const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
-  return 2 * kR * std::asin(std::min(1.0, std::sqrt(a)));
-}
 
 std::map<std::string, std::string> notes_of(const std::string& notes) {
   std::map<std::string, std::string> out;
@@ -154,7 +147,7 @@ TEST(FixtureAccuracy, ForwardAndReverseQueriesMeetTheTargets) {
       // Rows without a point (hand-made sets) are judged by the 2025 commune alone.
       const bool has_point = !row.at("tolerance_m").empty();
       const double d =
-          has_point ? metres(top.lon, top.lat, std::stod(row.at("expected_lon")), std::stod(row.at("expected_lat")))
+          has_point ? layers::distance_m(top.lon, top.lat, std::stod(row.at("expected_lon")), std::stod(row.at("expected_lat")))
                     : 0.0;
       ok = has_point ? d <= std::stod(row.at("tolerance_m")) : top.commune_code == row.at("expected_commune_code");
       if (!row.at("expected_address_id").empty()) {
