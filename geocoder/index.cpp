@@ -1,16 +1,16 @@
 #include "geocoder/index.hpp"
 
-#include <geos_c.h>
-
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "geocoder/text.hpp"
+#include "layers/core/geos_context.hpp"
 #include "layers/core/vntext.hpp"
 
 namespace bandoso::geocoder::detail {
@@ -36,181 +36,110 @@ double real_of(const layers::Value& value) {
   return 0;
 }
 
-// A minimal ISO WKB reader: points, lines and polygons, multi or not, Z/M dropped. Lines and rings come
-// out alike as point lists.
-class WkbReader {
+// Reads the store's WKB with GEOS while the index is built (one thread): coordinates as compact rings
+// for the lock-free containment test, and the answer points GEOS computes (point on surface, centroid,
+// half-way along a line).
+class GeometryReader {
  public:
-  explicit WkbReader(std::string_view wkb) : data_(wkb) {}
-  bool read(std::vector<Ring>& parts) {
-    try {
-      geometry(parts);
-      return true;
-    } catch (const std::out_of_range&) {
-      return false;
-    }
+  GeometryReader() : reader_(GEOSWKBReader_create_r(context_.get())) {}
+  ~GeometryReader() { GEOSWKBReader_destroy_r(context_.get(), reader_); }
+  GeometryReader(const GeometryReader&) = delete;
+  GeometryReader& operator=(const GeometryReader&) = delete;
+
+  // Every ring of a (multi)polygon, every line of a (multi)line, or the point; empty for a bad WKB.
+  std::vector<Ring> rings(const std::string& wkb) const {
+    std::vector<Ring> parts;
+    with_geometry(wkb, [&](const GEOSGeometry* g) { collect(g, parts); });
+    return parts;
+  }
+  // The first coordinate (an address point), or nothing.
+  std::optional<std::pair<double, double>> first_point(const std::string& wkb) const {
+    std::optional<std::pair<double, double>> point;
+    with_geometry(wkb, [&](const GEOSGeometry* g) {
+      std::vector<Ring> parts;
+      collect(g, parts);
+      if (!parts.empty() && !parts[0].empty()) point = parts[0][0];
+    });
+    return point;
+  }
+  // A point inside a commune (its label point).
+  std::pair<double, double> point_on_surface(const std::string& wkb) const {
+    return derived(wkb, [&](const GEOSGeometry* g) { return GEOSPointOnSurface_r(context_.get(), g); });
+  }
+  // A parcel's answer point.
+  std::pair<double, double> centroid(const std::string& wkb) const {
+    return derived(wkb, [&](const GEOSGeometry* g) { return GEOSGetCentroid_r(context_.get(), g); });
+  }
+  // The point half-way along a street (its parts taken in order).
+  std::pair<double, double> midpoint(const std::string& wkb) const {
+    return derived(wkb, [&](const GEOSGeometry* g) { return GEOSInterpolateNormalized_r(context_.get(), g, 0.5); });
   }
 
  private:
-  std::string_view data_;
-  std::size_t at_ = 0;
-  bool little_ = true;
-  int dims_ = 2;
+  template <typename Visit>
+  void with_geometry(const std::string& wkb, Visit&& visit) const {
+    if (wkb.empty()) return;
+    GEOSGeometry* g =
+        GEOSWKBReader_read_r(context_.get(), reader_, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
+    if (g == nullptr) return;
+    visit(g);
+    GEOSGeom_destroy_r(context_.get(), g);
+  }
 
-  std::uint32_t u32() {
-    if (at_ + 4 > data_.size()) throw std::out_of_range("wkb");
-    std::uint32_t v = 0;
-    std::memcpy(&v, data_.data() + at_, 4);
-    at_ += 4;
-    if (!little_) v = __builtin_bswap32(v);
-    return v;
+  template <typename Make>
+  std::pair<double, double> derived(const std::string& wkb, Make&& make) const {
+    std::pair<double, double> result{0, 0};
+    with_geometry(wkb, [&](const GEOSGeometry* g) {
+      if (GEOSGeometry* point = make(g)) {
+        if (GEOSisEmpty_r(context_.get(), point) == 0) {
+          GEOSGeomGetX_r(context_.get(), point, &result.first);
+          GEOSGeomGetY_r(context_.get(), point, &result.second);
+        }
+        GEOSGeom_destroy_r(context_.get(), point);
+      }
+    });
+    return result;
   }
-  double f64() {
-    if (at_ + 8 > data_.size()) throw std::out_of_range("wkb");
-    std::uint64_t v = 0;
-    std::memcpy(&v, data_.data() + at_, 8);
-    at_ += 8;
-    if (!little_) v = __builtin_bswap64(v);
-    double d = 0;
-    std::memcpy(&d, &v, 8);
-    return d;
+
+  void add_sequence(const GEOSGeometry* line, std::vector<Ring>& parts) const {
+    const GEOSCoordSequence* sequence = GEOSGeom_getCoordSeq_r(context_.get(), line);
+    unsigned int size = 0;
+    if (sequence == nullptr || GEOSCoordSeq_getSize_r(context_.get(), sequence, &size) == 0) return;
+    Ring ring(size);
+    for (unsigned int i = 0; i < size; ++i)
+      GEOSCoordSeq_getXY_r(context_.get(), sequence, i, &ring[i].first, &ring[i].second);
+    parts.push_back(std::move(ring));
   }
-  Ring points() {
-    const std::uint32_t n = u32();
-    Ring ring;
-    ring.reserve(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const double x = f64(), y = f64();
-      for (int d = 2; d < dims_; ++d) f64();
-      ring.emplace_back(x, y);
-    }
-    return ring;
-  }
-  void geometry(std::vector<Ring>& parts) {
-    if (at_ >= data_.size()) throw std::out_of_range("wkb");
-    little_ = data_[at_++] == 1;
-    std::uint32_t type = u32();
-    dims_ = 2;
-    if (type & 0x80000000u) dims_++;  // EWKB Z
-    if (type & 0x40000000u) dims_++;  // EWKB M
-    if (type & 0x20000000u) u32();    // EWKB SRID
-    type &= 0x0fffffffu;
-    if (type >= 3000)
-      dims_ = 4, type -= 3000;
-    else if (type >= 2000)
-      dims_ = 3, type -= 2000;
-    else if (type >= 1000)
-      dims_ = 3, type -= 1000;
-    const int dims = dims_;
-    switch (type) {
-      case 1: {
-        Ring p;
-        const double x = f64(), y = f64();
-        for (int d = 2; d < dims; ++d) f64();
-        p.emplace_back(x, y);
-        parts.push_back(std::move(p));
+
+  void collect(const GEOSGeometry* g, std::vector<Ring>& parts) const {
+    switch (GEOSGeomTypeId_r(context_.get(), g)) {
+      case GEOS_POINT:
+      case GEOS_LINESTRING:
+      case GEOS_LINEARRING:
+        add_sequence(g, parts);
+        break;
+      case GEOS_POLYGON: {
+        add_sequence(GEOSGetExteriorRing_r(context_.get(), g), parts);
+        const int holes = GEOSGetNumInteriorRings_r(context_.get(), g);
+        for (int i = 0; i < holes; ++i) add_sequence(GEOSGetInteriorRingN_r(context_.get(), g, i), parts);
         break;
       }
-      case 2:
-        parts.push_back(points());
-        break;
-      case 3: {
-        const std::uint32_t n = u32();
-        for (std::uint32_t i = 0; i < n; ++i) parts.push_back(points());
-        break;
+      default: {
+        const int n = GEOSGetNumGeometries_r(context_.get(), g);
+        for (int i = 0; i < n; ++i) collect(GEOSGetGeometryN_r(context_.get(), g, i), parts);
       }
-      case 4:
-      case 5:
-      case 6:
-      case 7: {
-        const std::uint32_t n = u32();
-        for (std::uint32_t i = 0; i < n; ++i) geometry(parts);
-        break;
-      }
-      default:
-        throw std::out_of_range("wkb type");
     }
   }
+
+  layers::GeosContext context_;
+  GEOSWKBReader* reader_;
 };
-
-std::vector<Ring> read_wkb(const std::string& wkb) {
-  std::vector<Ring> parts;
-  if (!wkb.empty()) WkbReader(wkb).read(parts);
-  return parts;
-}
 
 layers::BBox bbox_of(const std::vector<Ring>& parts) {
   layers::BBox box;
   for (const Ring& r : parts)
     for (const auto& [x, y] : r) box.expand(x, y);
   return box;
-}
-
-// Area centroid of the largest ring: inside the convex hull, so within the farthest vertex of any
-// reasonable answer point.
-std::pair<double, double> centroid(const std::vector<Ring>& rings) {
-  double best_area = -1, cx = 0, cy = 0;
-  for (const Ring& r : rings) {
-    if (r.size() < 3) continue;
-    double a = 0, x = 0, y = 0;
-    const double ox = r[0].first, oy = r[0].second;  // offsets keep precision
-    for (std::size_t i = 0; i + 1 < r.size(); ++i) {
-      const double x0 = r[i].first - ox, y0 = r[i].second - oy, x1 = r[i + 1].first - ox, y1 = r[i + 1].second - oy;
-      const double c = x0 * y1 - x1 * y0;
-      a += c;
-      x += (x0 + x1) * c;
-      y += (y0 + y1) * c;
-    }
-    if (std::abs(a) > best_area && a != 0) {
-      best_area = std::abs(a);
-      cx = x / (3 * a) + ox;
-      cy = y / (3 * a) + oy;
-    }
-  }
-  if (best_area < 0) {
-    const auto box = bbox_of(rings);
-    return {(box.west + box.east) / 2, (box.south + box.north) / 2};
-  }
-  return {cx, cy};
-}
-
-// A point inside a commune polygon (GEOS point on surface) for its label.
-std::pair<double, double> point_on_surface(const std::string& wkb) {
-  std::pair<double, double> result{0, 0};
-  GEOSContextHandle_t ctx = GEOS_init_r();
-  GEOSWKBReader* reader = GEOSWKBReader_create_r(ctx);
-  GEOSGeometry* geometry =
-      GEOSWKBReader_read_r(ctx, reader, reinterpret_cast<const unsigned char*>(wkb.data()), wkb.size());
-  if (geometry != nullptr) {
-    if (GEOSGeometry* point = GEOSPointOnSurface_r(ctx, geometry)) {
-      GEOSGeomGetX_r(ctx, point, &result.first);
-      GEOSGeomGetY_r(ctx, point, &result.second);
-      GEOSGeom_destroy_r(ctx, point);
-    }
-    GEOSGeom_destroy_r(ctx, geometry);
-  }
-  GEOSWKBReader_destroy_r(ctx, reader);
-  GEOS_finish_r(ctx);
-  return result;
-}
-
-// The point half-way along a (multi)line, its parts taken in order.
-std::pair<double, double> midpoint(const std::vector<Ring>& lines) {
-  double total = 0;
-  for (const Ring& l : lines)
-    for (std::size_t i = 0; i + 1 < l.size(); ++i)
-      total += distance_m(l[i].first, l[i].second, l[i + 1].first, l[i + 1].second);
-  double left = total / 2;
-  for (const Ring& l : lines)
-    for (std::size_t i = 0; i + 1 < l.size(); ++i) {
-      const double d = distance_m(l[i].first, l[i].second, l[i + 1].first, l[i + 1].second);
-      if (d >= left && d > 0) {
-        const double t = left / d;
-        return {l[i].first + t * (l[i + 1].first - l[i].first), l[i].second + t * (l[i + 1].second - l[i].second)};
-      }
-      left -= d;
-    }
-  if (!lines.empty() && !lines[0].empty()) return lines[0][0];
-  return {0, 0};
 }
 
 // Splits "Phường Hưng Bình" into its folded type ("phuong") and name tokens.
@@ -250,7 +179,6 @@ bool rings_contain(const std::vector<Ring>& rings, double lon, double lat) {
   }
   return inside;
 }
-
 
 void Grid::add(const layers::BBox& box, std::uint32_t item) {
   if (box.empty()) return;
@@ -293,6 +221,7 @@ std::uint64_t address_key(std::uint32_t unit, std::string_view street, std::stri
 }
 
 void build_index(const layers::Store& store, IndexData& ix) {
+  const GeometryReader geometry;
   const auto started = std::chrono::steady_clock::now();
   ix.data_version = store.data_version();
   ix.intern("");
@@ -309,9 +238,9 @@ void build_index(const layers::Store& store, IndexData& ix) {
       if (u.full_name.empty()) u.full_name = u.type + " " + u.name;
       u.name_tokens = name_tokens(u.name);
       u.full_tokens = name_tokens(u.full_name);
-      u.rings = read_wkb(f.wkb);
+      u.rings = geometry.rings(f.wkb);
       u.bbox = bbox_of(u.rings);
-      std::tie(u.lon, u.lat) = point_on_surface(f.wkb);
+      std::tie(u.lon, u.lat) = geometry.point_on_surface(f.wkb);
       ix.unit_by_code.emplace(u.code, static_cast<std::uint32_t>(ix.units.size()));
       ix.units.push_back(std::move(u));
       return true;
@@ -359,7 +288,7 @@ void build_index(const layers::Store& store, IndexData& ix) {
       add_old(code, text_of(f.values[n]), text_of(f.values[d]), text_of(f.values[nc]));
       if (const auto o = ix.old_by_code.find(code);
           o != ix.old_by_code.end() && ix.old_units[o->second].rings.empty()) {
-        ix.old_units[o->second].rings = read_wkb(f.wkb);
+        ix.old_units[o->second].rings = geometry.rings(f.wkb);
         ix.old_units[o->second].bbox = bbox_of(ix.old_units[o->second].rings);
       }
       return true;
@@ -402,10 +331,9 @@ void build_index(const layers::Store& store, IndexData& ix) {
       if (!code.empty()) a.digital_code = std::strtoull(code.c_str(), nullptr, 10);
       if (const auto u = ix.unit_by_code.find(text_of(f.values[cc])); u != ix.unit_by_code.end()) a.unit = u->second;
       if (const auto o = ix.old_by_code.find(text_of(f.values[oc])); o != ix.old_by_code.end()) a.old_unit = o->second;
-      const auto parts = read_wkb(f.wkb);
-      if (parts.empty() || parts[0].empty()) return true;
-      a.lon = parts[0][0].first;
-      a.lat = parts[0][0].second;
+      const auto point = geometry.first_point(f.wkb);
+      if (!point) return true;
+      std::tie(a.lon, a.lat) = *point;
       const auto at = static_cast<std::uint32_t>(ix.addresses.size());
       if (a.unit != UINT32_MAX) {
         unit_street_keys[a.unit].insert(a.street);
@@ -463,9 +391,8 @@ void build_index(const layers::Store& store, IndexData& ix) {
       s.kind = text_of(f.values[k]);
       s.tokens = query_tokens(s.name);
       if (const auto u = ix.unit_by_code.find(text_of(f.values[cc])); u != ix.unit_by_code.end()) s.unit = u->second;
-      const auto lines = read_wkb(f.wkb);
-      s.bbox = bbox_of(lines);
-      std::tie(s.lon, s.lat) = midpoint(lines);
+      s.bbox = bbox_of(geometry.rings(f.wkb));
+      std::tie(s.lon, s.lat) = geometry.midpoint(f.wkb);
       const auto at = static_cast<std::uint32_t>(ix.streets.size());
       ix.street_by_id.emplace(s.id, at);
       if (s.unit != UINT32_MAX && !s.name.empty()) {
@@ -515,9 +442,9 @@ void build_index(const layers::Store& store, IndexData& ix) {
         if (!ix.old_units[o->second].units.empty()) p.unit = ix.old_units[o->second].units[0];
       }
       if (const auto u = ix.unit_by_code.find(text_of(f.values[cc])); u != ix.unit_by_code.end()) p.unit = u->second;
-      p.rings = read_wkb(f.wkb);
+      p.rings = geometry.rings(f.wkb);
       p.bbox = bbox_of(p.rings);
-      std::tie(p.lon, p.lat) = centroid(p.rings);
+      std::tie(p.lon, p.lat) = geometry.centroid(f.wkb);
       const auto at = static_cast<std::uint32_t>(ix.parcels.size());
       ix.parcel_by_key.emplace(fmt::format("{}/{}/{}", p.old_code, p.sheet, p.number), at);
       ix.parcel_grid.add(p.bbox, at);

@@ -16,7 +16,10 @@ namespace bandoso::geocoder::detail {
 
 using Ring = std::vector<std::pair<double, double>>;  // lon, lat
 
-// Even-odd point in polygon over every ring of a (multi)polygon; its parts do not overlap.
+// Even-odd point in polygon over every ring of a (multi)polygon; its parts do not overlap. Kept here,
+// on compact coordinates, rather than GEOS: reverse runs on many threads at once, and GEOS prepared
+// geometries build their indexes lazily on first use (not safe to share) while unprepared ones cost
+// milliseconds per test on a commune outline.
 bool rings_contain(const std::vector<Ring>& rings, double lon, double lat);
 using layers::distance_m;
 
