@@ -74,6 +74,54 @@ std::optional<layers::BBox> parse_viewbox(const Request& request) {
 
 std::string coordinate(double value) { return fmt::format("{:.7f}", value); }
 
+// accept-language=en: unit words in English after the name ("Phường Thành Vinh" → "Thành Vinh Ward"),
+// "trước đây" → "formerly"; proper names keep their Vietnamese spelling, as road signs do.
+std::string in_english(const std::string& label) {
+  static const std::pair<std::string_view, std::string_view> kUnits[] = {
+      {"Thành phố ", " City"}, {"Thị xã ", " Town"},    {"Thị trấn ", " Township"}, {"Phường ", " Ward"},
+      {"Xã ", " Commune"},     {"Huyện ", " District"}, {"Tỉnh ", " Province"}};
+  std::string out;
+  std::size_t start = 0;
+  while (start <= label.size()) {
+    std::size_t end = label.find_first_of(",()", start);
+    if (end == std::string::npos) end = label.size();
+    std::string part = label.substr(start, end - start);
+    const std::size_t lead = part.find_first_not_of(' ');
+    std::string prefix = lead == std::string::npos ? part : part.substr(0, lead);
+    std::string body = lead == std::string::npos ? std::string() : part.substr(lead);
+    if (body.rfind("trước đây: ", 0) == 0) {
+      prefix += "formerly: ";
+      body = body.substr(std::string_view("trước đây: ").size());
+    }
+    for (const auto& [vi, en] : kUnits) {
+      if (body.rfind(vi, 0) == 0 && body.size() > vi.size()) {
+        body = body.substr(vi.size()) + std::string(en);
+        break;
+      }
+    }
+    const std::size_t trail = body.find_last_not_of(' ');
+    std::string suffix = trail == std::string::npos ? std::string() : body.substr(trail + 1);
+    if (trail != std::string::npos) body.resize(trail + 1);
+    if (body == "Nghệ An") body = "Nghệ An Province";
+    out += prefix + body + suffix;
+    if (end < label.size()) out += label[end];
+    start = end + 1;
+  }
+  return out;
+}
+
+void translate(std::vector<geocoder::Place>& places, const Request& request) {
+  if (request.param("accept-language").rfind("en", 0) != 0) return;
+  for (auto& p : places) {
+    p.display_name = in_english(p.display_name);
+    p.name = in_english(p.name);
+    p.admin.commune = in_english(p.admin.commune);
+    p.admin.former_commune = in_english(p.admin.former_commune);
+    p.admin.former_district = in_english(p.admin.former_district);
+    if (!p.former_name.empty()) p.former_name = in_english(p.former_name);
+  }
+}
+
 nlohmann::json admin_json(const geocoder::AdminUnits& a) {
   nlohmann::json admin{{"commune", a.commune}, {"commune_code", a.commune_code}, {"province", a.province}};
   if (!a.former_commune.empty()) {
@@ -228,7 +276,7 @@ Response Api::search(const Request& request) const {
   options.viewbox = parse_viewbox(request);
   options.bounded = parse_flag(request, "bounded");
   const bool details = parse_flag(request, "addressdetails");
-  // accept-language: answers are in Vietnamese; "en" is accepted and changes nothing but the unit words.
+  // accept-language: Vietnamese by default; "en" puts the unit words in English.
   if (const std::string language = request.param("accept-language"); !language.empty()) {
     if (language.rfind("vi", 0) != 0 && language.rfind("en", 0) != 0) {
       throw BadRequestError(fmt::format("accept-language '{}': this geocoder answers in vi or en", language));
@@ -249,6 +297,7 @@ Response Api::search(const Request& request) const {
     query_text = structured.street + ", " + structured.city;
     result = services_.geocoder.search(structured, options);
   }
+  translate(result.places, request);
   Response r = places_response(result.places, format, details, query_text);
   if (!result.message.empty() && (format == Format::geojson || format == Format::geocodejson)) {
     auto body = nlohmann::json::parse(r.body);
@@ -274,6 +323,7 @@ Response Api::reverse(const Request& request) const {
     zoom = static_cast<int>(z);
   }
   std::vector<geocoder::Place> places = services_.geocoder.reverse(lon, lat);
+  translate(places, request);
   // Nominatim's zoom is the detail asked for: below street level only the commune answers.
   if (zoom < 14) {
     std::erase_if(places, [](const geocoder::Place& p) { return p.kind != "commune"; });

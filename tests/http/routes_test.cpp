@@ -307,4 +307,17 @@ TEST_F(ApiTest, BatchCsvAddsTheResultColumnsToEveryRow) {
   EXPECT_EQ(api.handle(r).status, 400);
 }
 
+TEST_F(ApiTest, EnglishUnitWordsOnRequest) {
+  const auto vi = nlohmann::json::parse(get("/search", {{"q", "Hưng Bình"}}).body);
+  ASSERT_FALSE(vi.empty());
+  EXPECT_NE(vi[0]["display_name"].get<std::string>().find("trước đây"), std::string::npos);
+  const auto en = nlohmann::json::parse(get("/search", {{"q", "Hưng Bình"}, {"accept-language", "en-GB"}}).body);
+  ASSERT_FALSE(en.empty());
+  const std::string label = en[0]["display_name"];
+  EXPECT_NE(label.find("Thành Vinh Ward"), std::string::npos) << label;
+  EXPECT_NE(label.find("formerly: Hưng Bình Ward"), std::string::npos) << label;
+  EXPECT_NE(label.find("Nghệ An Province"), std::string::npos) << label << " / " << vi[0]["display_name"];
+  EXPECT_EQ(get("/search", {{"q", "Vinh"}, {"accept-language", "fr"}}).status, 400);
+}
+
 }  // namespace bandoso::http
