@@ -303,13 +303,13 @@ json tilejson(const Tileset& tileset, const std::string& base_url, TileFormat fo
       {"format", vector ? "pbf" : "png"},
   };
   if (!tileset.description.empty()) out["description"] = tileset.description;
-  if (vector) {
-    json layers_json = json::array();
-    for (const auto& layer : tileset.layers) {
-      if (layer.geometry != GeometryType::none) layers_json.push_back(vector_layer(layer, zooms));
-    }
-    out["vector_layers"] = std::move(layers_json);
+  // TileJSON 3.0.0's schema requires vector_layers of every document; for raster tiles it names the
+  // layers drawn, which tells a client what the picture holds.
+  json layers_json = json::array();
+  for (const auto& layer : tileset.layers) {
+    if (layer.geometry != GeometryType::none) layers_json.push_back(vector_layer(layer, zooms));
   }
+  out["vector_layers"] = std::move(layers_json);
   return out;
 }
 

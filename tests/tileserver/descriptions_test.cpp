@@ -171,10 +171,11 @@ TEST(TileJson, BoundsFallBackToNgheAnAndTheCenterLiesInside) {
   EXPECT_EQ(v["center"][2], 12);  // the preferred 10 is below the tileset's minzoom
 }
 
-TEST(TileJson, RasterHasPngTilesAndNoVectorLayers) {
+TEST(TileJson, RasterHasPngTilesAndNamesTheLayersItDraws) {
   const json t = tilejson(cadastre(), kBase + "/", TileFormat::png);  // a trailing slash is dropped
   EXPECT_EQ(t["tiles"], json::array({"http://127.0.0.1:8080/tiles/cadastre/{z}/{x}/{y}.png"}));
-  EXPECT_FALSE(t.contains("vector_layers"));
+  ASSERT_TRUE(t.contains("vector_layers")) << "TileJSON 3.0.0 requires it of every document";
+  EXPECT_EQ(t["vector_layers"].size(), 4U);
 }
 
 // ---------------------------------------------------------------------------------------------- style
