@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <deque>
@@ -127,18 +128,22 @@ struct TileService::RenderedTiles {
 TileService::TileService(const layers::Store& store, TileServiceOptions options)
     : store_(store), options_(std::move(options)) {
   init_mapnik();
+  if (options_.metatile < 1 || options_.metatile > 16) {
+    throw BadRequestError(fmt::format("metatile size {} must be from 1 to 16", options_.metatile));
+  }
   if (options_.styles_directory.empty()) options_.styles_directory = default_styles_directory();
   definitions_ = load_tileset_definitions(options_.styles_directory);
   if (!options_.cache_file.empty()) {
     cache_ = layers::open_sqlite_tile_cache(options_.cache_file);
-    // Tiles of another database (one replaced by a new file, such as a rebuilt demo) must go, even
-    // when its data version happens to be the same number.
+    // Tiles of another database (one replaced by a new file, such as a rebuilt demo, even with the same
+    // data version) or drawn with other styles must go: the source is the database file's inode and
+    // every tileset definition's fingerprint.
     struct stat info {};
-    const std::int64_t source = ::stat(store_.path().c_str(), &info) == 0 ? static_cast<std::int64_t>(info.st_ino) : 0;
+    std::vector<std::uint64_t> identity{::stat(store_.path().c_str(), &info) == 0 ? info.st_ino : 0};
+    for (const auto& def : definitions_) identity.push_back(def.fingerprint);
+    const auto source = static_cast<std::int64_t>(
+        XXH3_64bits(identity.data(), identity.size() * sizeof(std::uint64_t)) & 0x7fffffffffffffffULL);
     if (cache_->source() != source) cache_->reset_source(source, 0);
-  }
-  if (options_.metatile < 1 || options_.metatile > 16) {
-    throw BadRequestError(fmt::format("metatile size {} must be from 1 to 16", options_.metatile));
   }
   const unsigned threads =
       options_.render_threads > 0 ? options_.render_threads : std::max(1U, std::thread::hardware_concurrency());

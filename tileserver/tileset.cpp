@@ -1,5 +1,6 @@
 #include "tileserver/tileset.hpp"
 
+#include <xxhash.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -108,7 +109,10 @@ std::vector<TilesetDef> load_tileset_definitions(const fs::path& directory) {
   std::vector<TilesetDef> definitions;
   std::set<std::string> names;
   for (const auto& file : files) {
-    TilesetDef def = parse_tileset_definition(read_file(file, file.string(), ""), file);
+    const std::string yaml = read_file(file, file.string(), "");
+    TilesetDef def = parse_tileset_definition(yaml, file);
+    const std::string contents = yaml + '\0' + read_file(def.style_file, def.origin, "style");
+    def.fingerprint = XXH3_64bits(contents.data(), contents.size());
     if (!names.insert(def.name).second) {
       throw ConfigError(file.string(), "name", fmt::format("tileset '{}' is defined twice", def.name));
     }

@@ -3,6 +3,7 @@
 // come from the same layer definitions: the raster style names the layers, the vector tiles carry
 // their public attributes.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ struct TilesetDef {
   int min_zoom = 0;
   int max_zoom = 22;
   std::string origin;  // the YAML file, for messages
+  // A digest of the definition and its Mapnik XML as read: tiles drawn under another one are stale.
+  std::uint64_t fingerprint = 0;
 };
 
 // Parses one definition; errors are ConfigErrors naming the file and the key.

@@ -60,8 +60,8 @@ class TileCache {
   // Drops every tile (e.g. when the change log cannot say what changed) and records `new_version`.
   virtual void clear(std::int64_t new_version) = 0;
 
-  // The database the tiles were drawn from, as the caller identifies it (the tile service uses the
-  // database file's inode): 0 for a new cache. A replaced database must not find the old tiles.
+  // What the tiles were drawn from, as the caller identifies it (the tile service: the database file's
+  // inode and the styles' fingerprints): 0 for a new cache. Other sources must not find the old tiles.
   [[nodiscard]] virtual std::int64_t source() const = 0;
   // Drops every tile and records a new source and version.
   virtual void reset_source(std::int64_t source, std::int64_t new_version) = 0;

@@ -219,6 +219,28 @@ TEST(CachedTileServiceReplacedDatabase, TilesOfAReplacedDatabaseAreNotServed) {
   EXPECT_FALSE(service.tile(png("communes", kEastZ14)).from_cache);
 }
 
+TEST_F(CachedTileServiceTest, TilesDrawnWithAnotherStyleAreNotServed) {
+  const auto styles = dir / "styles";
+  std::filesystem::create_directories(styles);
+  for (const auto& entry : std::filesystem::directory_iterator(default_styles_directory())) {
+    std::filesystem::copy_file(entry.path(), styles / entry.path().filename());
+  }
+  TileServiceOptions options = cached();
+  options.styles_directory = styles;
+  {
+    TileService first(*store, options);
+    (void)first.tile(png("communes", kEastZ14));
+    EXPECT_TRUE(first.tile(png("communes", kEastZ14)).from_cache);
+  }
+  {
+    TileService same(*store, options);
+    EXPECT_TRUE(same.tile(png("communes", kEastZ14)).from_cache) << "nothing changed: the cache stays";
+  }
+  std::ofstream(styles / "communes.xml", std::ios::app) << "<!-- edited -->\n";
+  TileService restyled(*store, options);
+  EXPECT_FALSE(restyled.tile(png("communes", kEastZ14)).from_cache);
+}
+
 TEST_F(CachedTileServiceTest, ARenderOverItsTimeLimitIs503AndLandsInTheCacheForTheRetry) {
   TileServiceOptions options = cached();
   options.render_timeout = std::chrono::milliseconds(1);
