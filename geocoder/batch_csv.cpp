@@ -1,12 +1,13 @@
 #include "geocoder/batch_csv.hpp"
 
+#include <cpl_csv.h>
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <ogrsf_frmts.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fmt/format.h>
-#include <memory>
 #include <mutex>
 
 #include "layers/core/error.hpp"
@@ -31,52 +32,117 @@ class MemoryFile {
   std::string path_;
 };
 
+constexpr std::size_t kMaxLineBytes = 1 << 20;
+
 struct DatasetCloser {
   void operator()(GDALDataset* dataset) const { GDALClose(dataset); }
 };
 using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
 
-const char* const kResultColumns[] = {"latitude",    "longitude", "result_label", "result_score",
-                                      "result_type", "result_id", "result_match"};
+const char* const kResultColumns[] = {
+    "latitude",     "longitude",      "result_label",        "result_score",       "result_type",        "result_id",
+    "result_match", "result_commune", "result_commune_code", "result_old_commune", "result_old_district"};
+
+// The separator of a header line: the most frequent of comma, semicolon and tab (a file with one column
+// has none). GDAL's CSV driver refuses one-column files, so the reading is CPL's line parser.
+char separator_of(std::string_view header_line) {
+  char best = ',';
+  std::ptrdiff_t most = 0;
+  for (const char candidate : {',', ';', '\t'}) {
+    const auto n = std::count(header_line.begin(), header_line.end(), candidate);
+    if (n > most) most = n, best = candidate;
+  }
+  return best;
+}
+
+std::vector<std::string> fields_of(char** parsed) {
+  std::vector<std::string> fields;
+  for (char** field = parsed; field != nullptr && *field != nullptr; ++field) fields.emplace_back(*field);
+  CSLDestroy(parsed);
+  return fields;
+}
 
 }  // namespace
 
-std::string geocode_csv(Geocoder& geocoder, std::string_view csv, const std::vector<std::string>& columns) {
-  static std::once_flag registered;
-  std::call_once(registered, [] { GDALAllRegister(); });
-  if (csv.empty()) throw BadRequestError("the CSV body is empty");
+struct CsvBatch::Impl {
+  explicit Impl(Geocoder& g) : geocoder(g) {}
+  Geocoder& geocoder;
+  char separator = ',';
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::size_t> chosen;
+};
+
+CsvBatch::CsvBatch(Geocoder& geocoder, std::string csv, const std::vector<std::string>& columns)
+    : impl_(std::make_unique<Impl>(geocoder)) {
+  Impl& m = *impl_;
+  if (csv.empty()) throw BadRequestError("the CSV is empty");
+  std::string_view first_line(csv);
+  first_line = first_line.substr(0, first_line.find('\n'));
+  m.separator = separator_of(first_line);
 
   MemoryFile input(".csv");
-  VSILFILE* handle = VSIFileFromMemBuffer(input.path().c_str(), reinterpret_cast<GByte*>(const_cast<char*>(csv.data())),
-                                          csv.size(), FALSE);
-  if (handle == nullptr) throw Error(ErrorCode::internal, "cannot hold the CSV in memory");
-  VSIFCloseL(handle);
-  const char* const allowed[] = {"CSV", nullptr};
-  const char* const open_options[] = {"HEADERS=YES", "AUTODETECT_TYPE=NO", nullptr};
-  DatasetPtr source(
-      GDALDataset::Open(input.path().c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, allowed, open_options, nullptr));
-  if (!source || source->GetLayerCount() != 1) throw BadRequestError("the body is not a CSV file with a header row");
-  OGRLayer* rows = source->GetLayer(0);
-  OGRFeatureDefn* header = rows->GetLayerDefn();
+  VSILFILE* file = VSIFileFromMemBuffer(input.path().c_str(), reinterpret_cast<GByte*>(csv.data()), csv.size(), FALSE);
+  if (file == nullptr) throw Error(ErrorCode::internal, "cannot hold the CSV in memory");
+  const char delimiter[] = {m.separator, '\0'};
+  const auto next_line = [&] {
+    return fields_of(CSVReadParseLine3L(file, kMaxLineBytes, delimiter, /*bHonourStrings=*/true,
+                                        /*bKeepLeadingAndClosingQuotes=*/false, /*bMergeDelimiter=*/false,
+                                        /*bSkipBOM=*/true));
+  };
+  m.header = next_line();
+  while (true) {
+    const vsi_l_offset before = VSIFTellL(file);
+    std::vector<std::string> row = next_line();
+    if (row.empty()) {
+      if (VSIFEofL(file) != 0 || VSIFTellL(file) >= csv.size()) break;
+      if (VSIFTellL(file) == before) {
+        VSIFCloseL(file);
+        throw BadRequestError(fmt::format("a line of the CSV is longer than {} bytes", kMaxLineBytes));
+      }
+      continue;  // a blank line
+    }
+    if (m.rows.size() == kMaxBatchRows) {
+      VSIFCloseL(file);
+      throw BadRequestError(fmt::format("more than {} rows: split the file", kMaxBatchRows));
+    }
+    row.resize(m.header.size());
+    m.rows.push_back(std::move(row));
+  }
+  VSIFCloseL(file);
+  if (m.header.empty() || m.header.front().empty()) throw BadRequestError("the CSV has no header row");
 
-  std::vector<int> chosen;
   for (const auto& name : columns) {
-    const int index = header->GetFieldIndex(name.c_str());
-    if (index < 0) throw BadRequestError(fmt::format("the CSV has no column '{}'", name));
-    chosen.push_back(index);
+    const auto at = std::find(m.header.begin(), m.header.end(), name);
+    if (at == m.header.end()) throw BadRequestError(fmt::format("the CSV has no column '{}'", name));
+    m.chosen.push_back(static_cast<std::size_t>(at - m.header.begin()));
   }
-  if (chosen.empty()) {
-    for (int i = 0; i < header->GetFieldCount(); ++i) chosen.push_back(i);
+  if (m.chosen.empty()) {
+    for (std::size_t i = 0; i < m.header.size(); ++i) m.chosen.push_back(i);
   }
+}
 
+CsvBatch::~CsvBatch() = default;
+
+std::size_t CsvBatch::rows() const { return impl_->rows.size(); }
+
+void CsvBatch::run(const std::function<void(std::string_view)>& write, std::size_t rows_per_piece) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { GDALAllRegister(); });
+  Impl& m = *impl_;
+  rows_per_piece = std::max<std::size_t>(rows_per_piece, 1);
   MemoryFile output(".csv");
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("CSV");
   DatasetPtr target(driver->Create(output.path().c_str(), 0, 0, 0, GDT_Unknown, nullptr));
   if (!target) throw Error(ErrorCode::internal, "cannot write a CSV in memory");
-  const char* const layer_options[] = {"GEOMETRY=AS_XY", "STRING_QUOTING=IF_NEEDED", nullptr};
+  // The answer keeps the file's separator, as Addok does.
+  const char* separator = m.separator == ';'    ? "SEPARATOR=SEMICOLON"
+                          : m.separator == '\t' ? "SEPARATOR=TAB"
+                                                : "SEPARATOR=COMMA";
+  const char* const layer_options[] = {"STRING_QUOTING=IF_NEEDED", separator, nullptr};
   OGRLayer* out = target->CreateLayer("result", nullptr, wkbNone, const_cast<char**>(layer_options));
-  for (int i = 0; i < header->GetFieldCount(); ++i) {
-    OGRFieldDefn field(header->GetFieldDefn(i)->GetNameRef(), OFTString);
+  for (const auto& name : m.header) {
+    OGRFieldDefn field(name.c_str(), OFTString);
     out->CreateField(&field);
   }
   for (const char* name : kResultColumns) {
@@ -84,46 +150,55 @@ std::string geocode_csv(Geocoder& geocoder, std::string_view csv, const std::vec
     out->CreateField(&field);
   }
 
-  std::size_t count = 0;
-  for (auto& row : *rows) {
-    if (++count > kMaxBatchRows) {
-      throw BadRequestError(fmt::format("more than {} rows: split the file", kMaxBatchRows));
+  // GDAL writes the memory file as rows are created: hand over what it has grown by since last time.
+  vsi_l_offset handed = 0;
+  const auto hand_over = [&] {
+    vsi_l_offset length = 0;
+    const GByte* bytes = VSIGetMemFileBuffer(output.path().c_str(), &length, FALSE);
+    if (bytes != nullptr && length > handed) {
+      write(std::string_view(reinterpret_cast<const char*>(bytes) + handed, static_cast<std::size_t>(length - handed)));
+      handed = length;
     }
+  };
+
+  const int first = static_cast<int>(m.header.size());
+  std::size_t done = 0;
+  for (const auto& row : m.rows) {
     OGRFeature result(out->GetLayerDefn());
-    for (int i = 0; i < header->GetFieldCount(); ++i) result.SetField(i, row->GetFieldAsString(i));
+    for (int i = 0; i < first; ++i) result.SetField(i, row[static_cast<std::size_t>(i)].c_str());
     std::string query;
-    for (const int index : chosen) {
-      const std::string value = row->GetFieldAsString(index);
-      if (!value.empty()) query += (query.empty() ? "" : ", ") + value;
+    for (const std::size_t index : m.chosen) {
+      if (!row[index].empty()) query += (query.empty() ? "" : ", ") + row[index];
     }
-    const int first = header->GetFieldCount();
     try {
       if (query.empty() || query.size() > kMaxQueryBytes) throw BadRequestError("no usable address");
       SearchOptions options;
       options.limit = 1;
-      const SearchResult found = geocoder.search(query, options);
+      const SearchResult found = m.geocoder.search(query, options);
       if (!found.places.empty()) {
         const Place& p = found.places.front();
-        result.SetField(first, fmt::format("{:.7f}", p.lat).c_str());
-        result.SetField(first + 1, fmt::format("{:.7f}", p.lon).c_str());
-        result.SetField(first + 2, p.display_name.c_str());
-        result.SetField(first + 3, fmt::format("{:.2f}", p.confidence).c_str());
-        result.SetField(first + 4, p.kind.c_str());
-        result.SetField(first + 5, (p.layer + ":" + p.id).c_str());
-        result.SetField(first + 6, std::string(to_string(p.match)).c_str());
+        const std::string values[] = {fmt::format("{:.7f}", p.lat),
+                                      fmt::format("{:.7f}", p.lon),
+                                      p.display_name,
+                                      fmt::format("{:.2f}", p.confidence),
+                                      p.kind,
+                                      p.layer + ":" + p.id,
+                                      std::string(to_string(p.match)),
+                                      p.admin.commune,
+                                      p.admin.commune_code,
+                                      p.admin.former_commune,
+                                      p.admin.former_district};
+        for (std::size_t i = 0; i < std::size(values); ++i)
+          result.SetField(first + static_cast<int>(i), values[i].c_str());
       }
     } catch (const BadRequestError&) {
       // A row that cannot be read (empty, too long, not UTF-8) keeps empty result columns.
     }
     if (out->CreateFeature(&result) != OGRERR_NONE) throw Error(ErrorCode::internal, "cannot write a CSV row");
+    if (++done % rows_per_piece == 0 || done == 1) hand_over();
   }
-  target.reset();  // flushes the file
-
-  vsi_l_offset length = 0;
-  GByte* bytes = VSIGetMemFileBuffer(output.path().c_str(), &length, FALSE);
-  if (bytes == nullptr) throw Error(ErrorCode::internal, "the CSV written in memory is missing");
-  std::string text(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(length));
-  return text;
+  target.reset();  // flushes the file (and writes the header of a CSV without rows)
+  hand_over();
 }
 
 }  // namespace bandoso::geocoder

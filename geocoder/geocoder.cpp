@@ -323,6 +323,8 @@ struct Searcher {
             a.kind = Answer::address;
             a.item = it->second;
             score += 10;
+            // Former communes that fold alike (Diên Hoa, Diễn Hoa): the reading whose address lies in it wins.
+            if (old_unit != UINT32_MAX && ix.addresses[it->second].old_unit == old_unit) score += 0.5;
           }
         }
         if (a.kind == Answer::none && !street_key.empty()) {
@@ -840,8 +842,10 @@ SearchResult Geocoder::search(std::string_view query, const SearchOptions& optio
     }
     // Names that fold alike (Châu Bình, Châu Bính): the one written with its tone marks wins a tie.
     if (!lowered.empty() && !e.lower.empty() && lowered.find(e.lower) != std::string::npos) c.score += 0.5;
+    // Districts ended in 2025: a query naming one is written in the old form, so a former commune of that
+    // district beats a 2025 unit of the same name ("Xã Đông Thành, Huyện Yên Thành" is the old Đông Thành).
     if (c.district != nullptr)
-      c.score += 2;
+      c.score += e.kind == AdminKind::old_unit ? 2.5 : 2;
     else if (!district_mentions.empty() && e.kind == AdminKind::old_unit)
       c.score -= 0.5;
     candidates.push_back(std::move(c));

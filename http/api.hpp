@@ -2,9 +2,11 @@
 // The HTTP API as plain functions of a request: no web framework here, so tests and benchmarks
 // call it directly and the Pistache adapter (server.cpp) stays a few lines of translation.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,12 +30,22 @@ struct Request {
   }
 };
 
+// Writes one piece of a streamed body.
+using BodyWriter = std::function<void(std::string_view)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is not `body` but what this writes, piece by piece, as it is produced (sent with
+  // chunked transfer encoding). It runs after handle() has returned and may throw: the answer is then cut
+  // short, and the client sees an incomplete transfer, not a complete-looking one.
+  std::function<void(const BodyWriter&)> stream;
 };
+
+// The whole body of a response, streamed or not (tests, the command line).
+std::string body_of(const Response& response);
 
 // The services one server process answers with.
 struct Services {

@@ -3,12 +3,15 @@
 // GeoJSON (as Photon answers), and a batch CSV in the Addok convention.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "geocoder/batch_csv.hpp"
 #include "http/api.hpp"
+#include "http/multipart.hpp"
 #include "layers/core/error.hpp"
 
 namespace bandoso::http {
@@ -369,19 +372,46 @@ Response Api::autocomplete(const Request& request) const {
   return json_body({{"type", "FeatureCollection"}, {"features", features}}, "application/geo+json");
 }
 
-// POST /search/csv?columns=street,commune with the CSV as the body (text/csv): the rows come back with
-// the results added, as Addok's /search/csv/ answers.
+// POST /search/csv in the Addok convention: the CSV as a multipart upload (`-F data=@file.csv
+// -F columns=street -F columns=commune`) or as the raw body (text/csv) with `?columns=street,commune`.
+// The rows come back with the results added, streamed as they are geocoded.
 Response Api::search_csv(const Request& request) const {
   std::vector<std::string> columns;
-  const std::string list = request.param("columns");
-  for (std::size_t start = 0; start < list.size();) {
-    const std::size_t end = std::min(list.find(',', start), list.size());
-    if (end > start) columns.push_back(list.substr(start, end - start));
-    start = end + 1;
+  const auto add_columns = [&columns](std::string_view list) {
+    for (std::size_t start = 0; start < list.size();) {
+      const std::size_t end = std::min(list.find(',', start), list.size());
+      if (end > start) columns.emplace_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  };
+  add_columns(request.param("columns"));
+  std::string csv;
+  std::string filename = "addresses.csv";
+  const auto type = request.headers.find("content-type");
+  if (type != request.headers.end() && is_form_data(type->second)) {
+    bool has_data = false;
+    for (FormField& field : parse_form_data(type->second, request.body)) {
+      if (field.name == "columns") add_columns(field.data);
+      if (field.name != "data") continue;
+      has_data = true;
+      csv = std::move(field.data);
+      if (!field.filename.empty()) filename = field.filename;
+    }
+    if (!has_data) throw BadRequestError("the form has no 'data' field: send the file as -F data=@file.csv");
+  } else {
+    csv = request.body;
   }
+  auto batch = std::make_shared<geocoder::CsvBatch>(services_.geocoder, std::move(csv), columns);
   Response r;
   r.content_type = "text/csv; charset=utf-8";
-  r.body = geocoder::geocode_csv(services_.geocoder, request.body, columns);
+  const std::size_t dot = filename.rfind('.');
+  std::string stem = filename.substr(0, dot);
+  // Header values are ASCII: other bytes of the uploaded name become '_'.
+  std::replace_if(
+      stem.begin(), stem.end(),
+      [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_'; }, '_');
+  r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}.geocoded.csv\"", stem));
+  r.stream = [batch](const BodyWriter& write) { batch->run(write); };
   return r;
 }
 

@@ -67,6 +67,13 @@ Response error_response(int status, std::string_view code, std::string_view mess
   return json_response({{"error", {{"code", code}, {"message", message}}}}, status);
 }
 
+std::string body_of(const Response& response) {
+  if (!response.stream) return response.body;
+  std::string body;
+  response.stream([&body](std::string_view piece) { body.append(piece); });
+  return body;
+}
+
 std::string base_url(const Request& request) {
   const auto host = request.headers.find("host");
   return host == request.headers.end() ? "" : "http://" + host->second;
@@ -105,11 +112,14 @@ Response Api::route(const Request& request) const {
     r.status = 204;
     r.content_type.clear();
     r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-    r.headers.emplace_back("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding");
+    r.headers.emplace_back("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding, Content-Type");
     r.headers.emplace_back("Access-Control-Max-Age", "86400");
     return r;
   }
-  if (request.method == "POST" && request.path == "/search/csv") return search_csv(request);
+  // Addok's clients post to /search/csv/.
+  if (request.method == "POST" && (request.path == "/search/csv" || request.path == "/search/csv/")) {
+    return search_csv(request);
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     Response r =
         error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));

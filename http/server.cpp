@@ -50,6 +50,10 @@ Request to_request(const P::Http::Request& in) {
     out.query[percent_decode(it->first)] = percent_decode(it->second);
   }
   for (const auto& [name, raw] : in.headers().rawList()) out.headers[lower(name)] = raw.value();
+  // Content-Type is parsed by Pistache (not a raw header); its text keeps the parameters (the boundary).
+  if (const auto type = in.headers().tryGet<P::Http::Header::ContentType>()) {
+    out.headers["content-type"] = type->mime().toString();
+  }
   if (const auto host = in.headers().tryGet<P::Http::Header::Host>()) {
     out.headers["host"] = host->port().toString() == "80" ? host->host() : host->host() + ":" + host->port().toString();
   }
@@ -80,6 +84,10 @@ class Handler : public P::Http::Handler {
       for (const auto& [name, value] : response.headers) headers.add(std::make_shared<NamedHeader>(name, value));
       const bool head = request.method() == P::Http::Method::Head;
       const auto code = static_cast<P::Http::Code>(response.status);
+      if (response.stream && !head) {
+        stream(writer, code, response);
+        return;
+      }
       // 204 and 304 carry no body and no type (Pistache throws on an empty media type).
       auto sent = response.content_type.empty()
                       ? writer.send(code)
@@ -93,6 +101,31 @@ class Handler : public P::Http::Handler {
       std::cerr << fmt::format("error: http: {}\n", e.what());
       writer.send(P::Http::Code::Internal_Server_Error, R"({"error":{"code":"internal","message":"internal error"}})",
                   P::Http::Mime::MediaType::fromString("application/json"));
+    }
+  }
+
+  // A chunked answer written as it is produced. Pistache's stream flushes from the calling thread, so this
+  // runs in the handler (an I/O thread): each piece leaves as soon as the socket takes it. The client
+  // knows the end from the last chunk, so the connection is not shut here (a pending write would be lost).
+  static void stream(P::Http::ResponseWriter& writer, P::Http::Code code, const Response& response) {
+    writer.headers().add<P::Http::Header::ContentType>(P::Http::Mime::MediaType::fromString(response.content_type));
+    const auto peer = writer.peer();
+    auto out = writer.stream(code);
+    bool sending = false;
+    try {
+      response.stream([&](std::string_view piece) {
+        if (piece.empty()) return;  // an empty chunk would end the answer
+        sending = true;
+        out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        out.flush();
+        sending = false;
+      });
+      out.ends();
+    } catch (const std::exception& e) {
+      if (sending) return;  // the client went away
+      // The status line is gone: cut the connection so the client sees an incomplete answer.
+      std::cerr << fmt::format("error: http: streamed answer cut short: {}\n", e.what());
+      ::shutdown(peer->fd(), SHUT_RDWR);
     }
   }
 

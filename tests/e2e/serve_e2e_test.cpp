@@ -2,6 +2,7 @@
 // ephemeral port, and a plain HTTP client checks /health, a tile and a search.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -62,6 +63,37 @@ TEST_F(ServeE2E, HealthTileAndSearchOverHttp) {
   ASSERT_EQ(results.size(), 1u) << search.body;
   EXPECT_EQ(results[0]["place_id"], "communes:16681");
 
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// Addok's batch convention as its clients use it: curl uploads the file as a form, the rows come back
+// chunked, each with its result columns.
+TEST_F(ServeE2E, BatchCsvUploadedAsAFormComesBackStreamed) {
+  ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
+  std::string csv = "stt;dia_chi\n";
+  for (int i = 0; i < 500; ++i) csv += i % 2 == 0 ? "1;Phường Thành Vinh\n" : "2;\"Trường Vinh, Nghệ An\"\n";
+  std::ofstream(dir / "dia_chi.csv") << csv;
+  const std::string url = "http://localhost:" + std::to_string(server.port()) + "/search/csv/";
+  const auto result = run_command({"/usr/bin/curl", "-sS", "--include", "-F", "data=@" + (dir / "dia_chi.csv").string(),
+                                   "-F", "columns=dia_chi", url});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::size_t body_at = result.out.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos) << result.out;
+  const std::string head = result.out.substr(0, body_at);
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  EXPECT_NE(head.find("filename=\"dia_chi.geocoded.csv\""), std::string::npos) << head;
+  const std::string body = result.out.substr(body_at + 4);
+  EXPECT_TRUE(body.starts_with("stt;dia_chi;latitude;longitude;result_label;result_score")) << body.substr(0, 200);
+  EXPECT_EQ(std::count(body.begin(), body.end(), '\n'), 501);
+  std::size_t thanh = 0, truong = 0;
+  for (std::size_t at = body.find("communes:"); at != std::string::npos; at = body.find("communes:", at + 1)) {
+    thanh += body.compare(at, 14, "communes:16681") == 0;
+    truong += body.compare(at, 14, "communes:16690") == 0;
+  }
+  EXPECT_EQ(thanh, 250U);
+  EXPECT_EQ(truong, 250U);
+  EXPECT_EQ(http_get(server.port(), "/health").status, 200);
   EXPECT_EQ(server.stop(), 0);
 }
 

@@ -277,6 +277,26 @@ TEST_F(ApiTest, ReverseLookupStatusAndAutocomplete) {
   EXPECT_EQ(get("/autocomplete").status, 400);
 }
 
+namespace {
+
+std::vector<std::string> csv_lines(const std::string& body) {
+  std::vector<std::string> lines;
+  for (std::size_t start = 0; start < body.size();) {
+    const std::size_t end = std::min(body.find('\n', start), body.size());
+    std::string line = body.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
+const char* const kResultHeader =
+    "latitude,longitude,result_label,result_score,result_type,result_id,result_match,result_commune,"
+    "result_commune_code,result_old_commune,result_old_district";
+
+}  // namespace
+
 TEST_F(ApiTest, BatchCsvAddsTheResultColumnsToEveryRow) {
   Request r;
   r.method = "POST";
@@ -286,25 +306,66 @@ TEST_F(ApiTest, BatchCsvAddsTheResultColumnsToEveryRow) {
   const Response response = api.handle(r);
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.content_type, "text/csv; charset=utf-8");
-  std::vector<std::string> lines;
-  for (std::size_t start = 0; start < response.body.size();) {
-    const std::size_t end = std::min(response.body.find('\n', start), response.body.size());
-    std::string line = response.body.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) lines.push_back(line);
-    start = end + 1;
-  }
-  ASSERT_EQ(lines.size(), 4U) << response.body;
-  EXPECT_EQ(lines[0], "id,ten,tinh,latitude,longitude,result_label,result_score,result_type,result_id,result_match");
+  ASSERT_TRUE(response.stream) << "the answer is streamed";
+  const std::vector<std::string> lines = csv_lines(body_of(response));
+  ASSERT_EQ(lines.size(), 4U);
+  EXPECT_EQ(lines[0], std::string("id,ten,tinh,") + kResultHeader);
   EXPECT_NE(lines[1].find("communes:16690"), std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("communes:16681"), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("old-name"), std::string::npos) << lines[2];
-  EXPECT_NE(lines[3].find("không có ở đây,,,,,,,"), std::string::npos) << lines[3];
+  EXPECT_NE(lines[2].find("Phường Hưng Bình,Thành phố Vinh"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find("không có ở đây,,,,,,,,,,,,"), std::string::npos) << lines[3];
 
   r.query["columns"] = "nope";
   EXPECT_EQ(api.handle(r).status, 400);
   r.body = "";
   EXPECT_EQ(api.handle(r).status, 400);
+}
+
+// The form curl sends for `curl -F data=@dia_chi.csv -F columns=ten -F columns=tinh` (Addok's convention).
+TEST_F(ApiTest, BatchCsvTakesAMultipartUpload) {
+  Request r;
+  r.method = "POST";
+  r.path = "/search/csv/";
+  r.headers["content-type"] = "multipart/form-data; boundary=------------------------d74496d66958873e";
+  r.body =
+      "--------------------------d74496d66958873e\r\n"
+      "Content-Disposition: form-data; name=\"data\"; filename=\"dia_chi.csv\"\r\n"
+      "Content-Type: text/csv\r\n\r\n"
+      "id;ten;tinh\r\n1;Phường Trường Vinh;Nghệ An\r\n2;Hưng Bình;\r\n"
+      "\r\n--------------------------d74496d66958873e\r\n"
+      "Content-Disposition: form-data; name=\"columns\"\r\n\r\nten\r\n"
+      "--------------------------d74496d66958873e\r\n"
+      "Content-Disposition: form-data; name=\"columns\"\r\n\r\ntinh\r\n"
+      "--------------------------d74496d66958873e--\r\n";
+  const Response response = api.handle(r);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(header(response, "Content-Disposition"), "attachment; filename=\"dia_chi.geocoded.csv\"");
+  const std::vector<std::string> lines = csv_lines(body_of(response));
+  ASSERT_EQ(lines.size(), 3U);
+  std::string semicolons = std::string("id,ten,tinh,") + kResultHeader;
+  std::replace(semicolons.begin(), semicolons.end(), ',', ';');
+  EXPECT_EQ(lines[0], semicolons) << "the answer keeps the file's separator";
+  EXPECT_NE(lines[1].find("communes:16690"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("communes:16681"), std::string::npos) << lines[2];
+
+  // A form without the file, an unknown column, a multipart type without boundary: 400 with a message.
+  Request no_file = r;
+  no_file.body =
+      "--------------------------d74496d66958873e\r\n"
+      "Content-Disposition: form-data; name=\"columns\"\r\n\r\nten\r\n"
+      "--------------------------d74496d66958873e--\r\n";
+  Response refused = api.handle(no_file);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("'data'"), std::string::npos) << refused.body;
+  Request unknown_column = r;
+  unknown_column.query["columns"] = "duong";
+  refused = api.handle(unknown_column);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("duong"), std::string::npos) << refused.body;
+  Request no_boundary = r;
+  no_boundary.headers["content-type"] = "multipart/form-data";
+  EXPECT_EQ(api.handle(no_boundary).status, 400);
 }
 
 TEST_F(ApiTest, EnglishUnitWordsOnRequest) {
