@@ -81,6 +81,14 @@ class Api {
   Response autocomplete(const Request& request) const;
   Response search_csv(const Request& request) const;
   Response landing(const Request& request) const;
+  // features.cpp: OGC API - Features and identify
+  Response openapi(const Request& request) const;
+  Response conformance() const;
+  Response collections(const Request& request) const;
+  Response collection(const Request& request, const std::string& id) const;
+  Response items(const Request& request, const std::string& id) const;
+  Response item(const Request& request, const std::string& id, const std::string& feature_id) const;
+  Response identify(const Request& request) const;
 
   Services services_;
 };
@@ -88,6 +96,8 @@ class Api {
 // Decodes %XX escapes (and '+' as a space in a query component, not in a path); malformed escapes are
 // kept as they are.
 std::string percent_decode(std::string_view text, bool plus_is_space = true);
+// Escapes every byte but unreserved ones (RFC 3986), for a query component or a path segment.
+std::string percent_encode(std::string_view text);
 
 // The JSON error body: {"error": {"code": ..., "message": ...}}.
 Response error_response(int status, std::string_view code, std::string_view message);

@@ -12,6 +12,7 @@
 #include "geocoder/batch_csv.hpp"
 #include "http/api.hpp"
 #include "http/multipart.hpp"
+#include "http/params.hpp"
 #include "layers/core/error.hpp"
 
 namespace bandoso::http {
@@ -35,22 +36,7 @@ Format parse_format(const Request& request, Format fallback) {
 
 std::size_t parse_limit(const Request& request, std::size_t fallback) {
   const std::string text = request.param("limit");
-  if (text.empty()) return fallback;
-  std::size_t limit = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || limit < 1 || limit > 50) {
-    throw BadRequestError(fmt::format("limit '{}' must be a whole number from 1 to 50", text));
-  }
-  return limit;
-}
-
-double parse_number(const std::string& text, const std::string& name) {
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(value)) {
-    throw BadRequestError(fmt::format("{} '{}' is not a number", name, text));
-  }
-  return value;
+  return text.empty() ? fallback : parse_count(text, "limit", 1, 50);
 }
 
 bool parse_flag(const Request& request, const std::string& name) {
@@ -64,13 +50,7 @@ bool parse_flag(const Request& request, const std::string& name) {
 std::optional<layers::BBox> parse_viewbox(const Request& request) {
   const std::string text = request.param("viewbox");
   if (text.empty()) return std::nullopt;
-  std::vector<double> v;
-  std::size_t start = 0;
-  while (start <= text.size() && v.size() < 5) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    v.push_back(parse_number(text.substr(start, end - start), "viewbox"));
-    start = end + 1;
-  }
+  const std::vector<double> v = parse_numbers(text, "viewbox");
   if (v.size() != 4) throw BadRequestError(fmt::format("viewbox '{}' must be x1,y1,x2,y2", text));
   return layers::BBox{std::min(v[0], v[2]), std::min(v[1], v[3]), std::max(v[0], v[2]), std::max(v[1], v[3])};
 }

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -58,6 +59,18 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
       i += 2;
     } else {
       out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
     }
   }
   return out;
@@ -140,6 +153,15 @@ Response Api::route(const Request& request) const {
   if (parts.size() == 1 && parts[0] == "lookup") return lookup(request);
   if (parts.size() == 1 && parts[0] == "status") return status();
   if (parts.size() == 1 && parts[0] == "autocomplete") return autocomplete(request);
+  if (parts.size() == 1 && parts[0] == "identify") return identify(request);
+  if (parts.size() == 1 && parts[0] == "api") return openapi(request);
+  if (parts.size() == 1 && parts[0] == "conformance") return conformance();
+  if (parts[0] == "collections") {
+    if (parts.size() == 1) return collections(request);
+    if (parts.size() == 2) return collection(request, parts[1]);
+    if (parts.size() == 3 && parts[2] == "items") return items(request, parts[1]);
+    if (parts.size() == 4 && parts[2] == "items") return item(request, parts[1], parts[3]);
+  }
   if (parts[0] == "tiles" && parts.size() == 2) return tilejson(request, parts[1]);
   if (parts[0] == "tiles" && (parts.size() == 5 || parts.size() == 6)) return tile(request, parts);
   if (parts.size() == 3 && parts[0] == "styles" && parts[2] == "style.json") return style(request, parts[1]);
@@ -161,15 +183,30 @@ Response Api::landing(const Request& request) const {
                         {"tilejson", base + "/tiles/" + t.name + ".json"},
                         {"style", base + "/styles/" + t.name + "/style.json"}});
   }
-  return json_response({{"title", "bandoso — bản đồ số tỉnh Nghệ An"},
-                        {"links",
-                         {{{"rel", "map"}, {"href", base + "/map"}},
-                          {{"rel", "health"}, {"href", base + "/health"}},
-                          {{"rel", "search"}, {"href", base + "/search?q={query}"}},
-                          {{"rel", "reverse"}, {"href", base + "/reverse?lat={lat}&lon={lon}"}},
-                          {{"rel", "autocomplete"}, {"href", base + "/autocomplete?q={prefix}"}},
-                          {{"rel", "wmts"}, {"href", base + "/wmts/1.0.0/WMTSCapabilities.xml"}}}},
-                        {"tilesets", tilesets}});
+  // OGC API - Features: a browser gets the map, clients the JSON.
+  const auto accept = request.headers.find("accept");
+  if (request.param("f") != "json" && accept != request.headers.end() &&
+      accept->second.find("text/html") != std::string::npos) {
+    Response page;
+    page.content_type = "text/html";
+    page.body = web::kMapHtml;
+    return page;
+  }
+  return json_response(
+      {{"title", "bandoso — bản đồ số tỉnh Nghệ An"},
+       {"description", "Nền tảng bản đồ số dùng chung tỉnh Nghệ An"},
+       {"links",
+        {{{"rel", "self"}, {"href", base + "/"}, {"type", "application/json"}},
+         {{"rel", "service-desc"}, {"href", base + "/api"}, {"type", "application/vnd.oai.openapi+json;version=3.0"}},
+         {{"rel", "conformance"}, {"href", base + "/conformance"}, {"type", "application/json"}},
+         {{"rel", "data"}, {"href", base + "/collections"}, {"type", "application/json"}},
+         {{"rel", "map"}, {"href", base + "/map"}},
+         {{"rel", "health"}, {"href", base + "/health"}},
+         {{"rel", "search"}, {"href", base + "/search?q={query}"}},
+         {{"rel", "reverse"}, {"href", base + "/reverse?lat={lat}&lon={lon}"}},
+         {{"rel", "autocomplete"}, {"href", base + "/autocomplete?q={prefix}"}},
+         {{"rel", "wmts"}, {"href", base + "/wmts/1.0.0/WMTSCapabilities.xml"}}}},
+       {"tilesets", tilesets}});
 }
 
 Response Api::health() const {

@@ -11,6 +11,8 @@ namespace bandoso {
 enum class ErrorCode {
   bad_request,      // malformed request or command-line usage
   not_found,        // unknown layer, tileset, route or feature
+  too_large,        // a request body or geometry over its limit
+  rate_limited,     // too many requests from one key or address
   config_invalid,   // a layer definition, mapping or config file is wrong
   input_invalid,    // a source file or record cannot be used
   file_not_found,   // a named file does not exist

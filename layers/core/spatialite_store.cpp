@@ -548,6 +548,25 @@ class SpatialiteStore final : public Store {
     read_rows(s, def, true, visit);
   }
 
+  void select(const std::string& layer, const FeatureQuery& query, bool with_geometry,
+              const std::function<bool(const Feature&)>& visit) const override {
+    const LayerDef def = required_layer(layer);
+    ReadConnection connection(*this);
+    std::string sql = select_sql(def, with_geometry) + where_sql(def, query) + " ORDER BY fid";
+    if (query.limit >= 0 || query.offset > 0) sql += fmt::format(" LIMIT {} OFFSET {}", query.limit, query.offset);
+    Statement s(connection.db(), sql);
+    bind_query(s, query);
+    read_rows(s, def, with_geometry, visit);
+  }
+
+  [[nodiscard]] std::int64_t count_matching(const std::string& layer, const FeatureQuery& query) const override {
+    const LayerDef def = required_layer(layer);
+    ReadConnection connection(*this);
+    Statement s(connection.db(), "SELECT COUNT(*) FROM " + sql_name(def.name) + where_sql(def, query));
+    bind_query(s, query);
+    return s.step() ? s.integer(0) : 0;
+  }
+
   std::unique_ptr<LayerWriter> write_layer(const LayerDef& layer, WriteMode mode) override {
     return std::make_unique<SpatialiteLayerWriter>(*this, layer, mode);
   }
@@ -713,6 +732,37 @@ class SpatialiteStore final : public Store {
     auto def = find_layer(layer);
     if (!def) throw unknown_layer(layer);
     return *def;
+  }
+
+  // The WHERE clause of a FeatureQuery: ?1..?4 the bbox (through the R*Tree, then the stored box), then one
+  // parameter per equality, in order.
+  static std::string where_sql(const LayerDef& def, const FeatureQuery& query) {
+    std::vector<std::string> terms;
+    if (query.bbox) {
+      if (def.geometry == GeometryType::none)
+        throw BadRequestError(fmt::format("layer '{}' has no geometry: no bbox", def.name));
+      terms.push_back("fid IN (SELECT pkid FROM " + sql_name("idx_" + def.name + "_geom") +
+                      " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2) AND MbrMinX(geom) <= ?3"
+                      " AND MbrMaxX(geom) >= ?1 AND MbrMinY(geom) <= ?4 AND MbrMaxY(geom) >= ?2");
+    }
+    int parameter = query.bbox ? 5 : 1;
+    for (const auto& [attribute, value] : query.equals) {
+      (void)def.attribute_index(attribute);  // NotFoundError for an attribute the layer does not have
+      terms.push_back(fmt::format("{} = ?{}", sql_name(attribute), parameter++));
+    }
+    std::string sql;
+    for (const auto& term : terms) sql += (sql.empty() ? " WHERE " : " AND ") + term;
+    return sql;
+  }
+
+  static void bind_query(Statement& s, const FeatureQuery& query) {
+    int parameter = 1;
+    if (query.bbox) {
+      s.bind_double(1, query.bbox->west).bind_double(2, query.bbox->south);
+      s.bind_double(3, query.bbox->east).bind_double(4, query.bbox->north);
+      parameter = 5;
+    }
+    for (const auto& [attribute, value] : query.equals) s.bind(parameter++, value);
   }
 
   static std::string select_sql(const LayerDef& def, bool with_geometry) {

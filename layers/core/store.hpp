@@ -47,6 +47,15 @@ struct ImportRecord {
   std::int64_t rejected = 0;
 };
 
+// A selection of a layer's features for paging through them (the features API): the features whose
+// bounding box meets `bbox` and whose attributes equal the given values, in a stable order.
+struct FeatureQuery {
+  std::optional<BBox> bbox;
+  std::vector<std::pair<std::string, Value>> equals;  // attribute = value; all must hold
+  std::int64_t offset = 0;
+  std::int64_t limit = -1;  // -1: no limit
+};
+
 // One entry of the change log: an area whose features changed in the import that produced
 // `data_version` (the bbox of an added, removed or modified feature, old and new geometry alike).
 // The tile cache expires the tiles that touch these boxes. A layer without geometry logs one entry
@@ -112,6 +121,14 @@ class Store {
   // callers that clip, such as tile encoders. May run on several threads at once.
   virtual void scan_bbox(const std::string& layer, const BBox& bbox,
                          const std::function<bool(const Feature&)>& visit) const = 0;
+
+  // The features matching `query` (see FeatureQuery), in storage order, geometry included when asked.
+  // Throws NotFoundError for an unknown layer or attribute, BadRequestError for a bbox on a layer
+  // without geometry. May run on several threads at once.
+  virtual void select(const std::string& layer, const FeatureQuery& query, bool with_geometry,
+                      const std::function<bool(const Feature&)>& visit) const = 0;
+  // How many features match `query` (its offset and limit ignored).
+  [[nodiscard]] virtual std::int64_t count_matching(const std::string& layer, const FeatureQuery& query) const = 0;
 
   // Starts writing a layer (creating its table on first import). Nothing is visible before commit().
   // Upsert throws InputError when `layer` differs from the stored definition in attributes, geometry

@@ -97,6 +97,27 @@ TEST_F(ServeE2E, BatchCsvUploadedAsAFormComesBackStreamed) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+// An OGC API - Features client (GDAL's OAPIF driver, as QGIS uses it) lists and reads the collections.
+TEST_F(ServeE2E, GdalReadsTheCollectionsAsOgcApiFeatures) {
+  ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
+  const std::string url = "OAPIF:http://localhost:" + std::to_string(server.port());
+  const auto listed = run_command({"/usr/bin/ogrinfo", "-ro", "-so", url});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("1: communes (title: "), std::string::npos) << listed.out;
+  const auto read = run_command({"/usr/bin/ogrinfo", "-ro", "-al", url, "communes"});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_NE(read.out.find("Feature Count: 2"), std::string::npos) << read.out;
+  std::size_t features = 0;
+  for (std::size_t at = read.out.find("OGRFeature(communes)"); at != std::string::npos;
+       at = read.out.find("OGRFeature(communes)", at + 1)) {
+    ++features;
+  }
+  EXPECT_EQ(features, 2U) << read.out;
+  EXPECT_NE(read.out.find("full_name (String) = Phường Trường Vinh"), std::string::npos) << read.out;
+  EXPECT_NE(read.out.find("MULTIPOLYGON (((105.68 18.65"), std::string::npos) << read.out;
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST_F(ServeE2E, BadRequestsGetJsonErrorsAndTheServerStaysUp) {
   ServerProcess server({BANDOSO_BINARY, "serve", "--db", db, "--port", "0"});
   for (const char* target : {"/tiles/communes/99/0/0.png", "/tiles/communes/a/b/c.png", "/search", "/search?q=%FF%FE",

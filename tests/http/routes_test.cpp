@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "http/api.hpp"
 #include "support/png.hpp"
@@ -379,6 +380,95 @@ TEST_F(ApiTest, EnglishUnitWordsOnRequest) {
   EXPECT_NE(label.find("formerly: Hưng Bình Ward"), std::string::npos) << label;
   EXPECT_NE(label.find("Nghệ An Province"), std::string::npos) << label << " / " << vi[0]["display_name"];
   EXPECT_EQ(get("/search", {{"q", "Vinh"}, {"accept-language", "fr"}}).status, 400);
+}
+
+}  // namespace bandoso::http
+
+namespace bandoso::http {
+
+// OGC API - Features and identify over the small province with streets, addresses and parcels.
+class FeaturesApiTest : public ApiTest {
+ protected:
+  void SetUp() override { bandoso::testing::add_streets_addresses_parcels(*store); }
+  nlohmann::json get_json(const std::string& path, std::map<std::string, std::string> query = {}) const {
+    const Response r = get(path, std::move(query), {{"host", "maps.example"}});
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return nlohmann::json::parse(r.body);
+  }
+};
+
+TEST_F(FeaturesApiTest, LandingConformanceAndCollections) {
+  const auto landing = get_json("/");
+  std::set<std::string> rels;
+  for (const auto& l : landing["links"]) rels.insert(l["rel"]);
+  for (const char* rel : {"self", "service-desc", "conformance", "data"}) EXPECT_TRUE(rels.count(rel)) << rel;
+  EXPECT_EQ(get("/", {}, {{"accept", "text/html,application/xhtml+xml"}}).content_type, "text/html");
+  EXPECT_EQ(get("/", {{"f", "json"}}, {{"accept", "text/html"}}).content_type, "application/json");
+
+  const auto conformance = get_json("/conformance");
+  EXPECT_NE(conformance["conformsTo"].dump().find("ogcapi-features-1/1.0/conf/core"), std::string::npos);
+  const auto api = get_json("/api");
+  EXPECT_EQ(api["openapi"], "3.0.3");
+  EXPECT_TRUE(api["paths"].contains("/collections/{collectionId}/items"));
+
+  const auto collections = get_json("/collections");
+  ASSERT_EQ(collections["collections"].size(), 5U);
+  const auto parcels = get_json("/collections/parcels");
+  EXPECT_EQ(parcels["id"], "parcels");
+  EXPECT_EQ(parcels["links"][1]["href"], "http://maps.example/collections/parcels/items");
+  EXPECT_EQ(parcels["extent"]["spatial"]["bbox"][0][0], 105.6518);
+  EXPECT_EQ(get("/collections/nope").status, 404);
+}
+
+TEST_F(FeaturesApiTest, ItemsPageWithLinksFiltersAndNoOwners) {
+  const Response r = get("/collections/addresses/items", {{"limit", "2"}, {"offset", "2"}}, {{"host", "maps.example"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/geo+json");
+  const auto page = nlohmann::json::parse(r.body);
+  EXPECT_EQ(page["numberMatched"], 5);
+  EXPECT_EQ(page["numberReturned"], 2);
+  EXPECT_EQ(page["features"][0]["id"], "DA000003");
+  std::map<std::string, std::string> links;
+  for (const auto& l : page["links"]) links[l["rel"]] = l["href"];
+  EXPECT_EQ(links["next"], "http://maps.example/collections/addresses/items?limit=2&offset=4");
+  EXPECT_EQ(links["prev"], "http://maps.example/collections/addresses/items?limit=2&offset=0");
+
+  const auto filtered = get_json("/collections/parcels/items", {{"old_commune_code", "16669"}});
+  ASSERT_EQ(filtered["numberMatched"], 1);
+  EXPECT_EQ(filtered["features"][0]["id"], "16669.7.222");
+  EXPECT_EQ(filtered.dump().find("Owner"), std::string::npos) << "owner names are never public";
+  const auto boxed = get_json("/collections/addresses/items", {{"bbox", "105.69,18.66,105.71,18.68"}});
+  EXPECT_EQ(boxed["numberMatched"], 1);
+
+  const auto one = get_json("/collections/parcels/items/16672.7.222");
+  EXPECT_EQ(one["properties"]["land_use"], "ODT");
+  EXPECT_FALSE(one["properties"].contains("owner_name"));
+  EXPECT_EQ(get("/collections/parcels/items/16672.7.999").status, 404);
+}
+
+TEST_F(FeaturesApiTest, BadItemRequestsAre4xxWithAMessage) {
+  EXPECT_EQ(get("/collections/addresses/items", {{"bbox", "1,2,3"}}).status, 400);
+  EXPECT_EQ(get("/collections/addresses/items", {{"bbox", "106,18,105,19"}}).status, 400);
+  EXPECT_EQ(get("/collections/addresses/items", {{"limit", "1001"}}).status, 400);
+  EXPECT_EQ(get("/collections/addresses/items", {{"limit", "-1"}}).status, 400);
+  EXPECT_EQ(get("/collections/addresses/items", {{"colour", "red"}}).status, 400);
+  EXPECT_EQ(get("/collections/parcels/items", {{"owner_name", "Secret Owner"}}).status, 400);
+  EXPECT_EQ(get("/collections/parcels/items", {{"crs", "EPSG:3857"}}).status, 400);
+  EXPECT_EQ(get("/collections/nope/items").status, 404);
+}
+
+TEST_F(FeaturesApiTest, IdentifyAnswersParcelAddressAndCommunes) {
+  const auto at = get_json("/identify", {{"lon", "105.652"}, {"lat", "18.66"}});
+  EXPECT_EQ(at["parcel"]["id"], "16672.7.222");
+  EXPECT_FALSE(at["parcel"]["properties"].contains("owner_name"));
+  EXPECT_EQ(at["address"]["id"], "DA000001");
+  EXPECT_EQ(at["commune"]["properties"]["code"], "16681");
+  EXPECT_EQ(at["former_commune"]["name"], "Phường Hưng Bình");
+  const auto nothing = get_json("/identify", {{"lon", "104"}, {"lat", "19.5"}});
+  EXPECT_TRUE(nothing["parcel"].is_null());
+  EXPECT_TRUE(nothing["commune"].is_null());
+  EXPECT_EQ(get("/identify", {{"lon", "x"}, {"lat", "18"}}).status, 400);
+  EXPECT_EQ(get("/identify", {{"lon", "105"}}).status, 400);
 }
 
 }  // namespace bandoso::http

@@ -245,6 +245,11 @@ class FakeStore : public layers::Store {
     for (const auto& f : it->second)
       if (!visit(f)) return;
   }
+  void select(const std::string&, const layers::FeatureQuery&, bool,
+              const std::function<bool(const layers::Feature&)>&) const override {
+    ADD_FAILURE() << "the encoder must scan by bbox";
+  }
+  std::int64_t count_matching(const std::string&, const layers::FeatureQuery&) const override { return 0; }
   std::unique_ptr<layers::LayerWriter> write_layer(const layers::LayerDef&, layers::WriteMode) override {
     throw std::logic_error("read-only fake");
   }

@@ -140,6 +140,49 @@ TEST(SpatialiteStore, ScanReturnsValuesAndGeometry) {
   EXPECT_EQ(in_box, 1);
 }
 
+TEST(SpatialiteStore, SelectFiltersByBoxAndValuesAndPages) {
+  testing::TempDir dir;
+  auto store = open_spatialite_store(dir / "t.sqlite", OpenMode::create);
+  std::vector<Feature> all;
+  for (int i = 0; i < 30; ++i) {
+    all.push_back(
+        school(fmt::format("S{:02d}", i), i % 3 == 0 ? "Tiểu học" : "THCS", 100 + i, 105.60 + 0.01 * i, 18.70));
+  }
+  import_schools(*store, all);
+  const auto ids = [&](const FeatureQuery& query) {
+    std::vector<std::string> out;
+    store->select("schools", query, false, [&](const Feature& f) {
+      EXPECT_TRUE(f.wkb.empty());
+      out.push_back(std::get<std::string>(f.values[0]));
+      return true;
+    });
+    return out;
+  };
+  FeatureQuery query;
+  query.equals = {{"name", Value(std::string("Tiểu học"))}};
+  EXPECT_EQ(store->count_matching("schools", query), 10);
+  query.bbox = BBox{105.645, 18.6, 105.705, 18.8};  // S05..S10
+  EXPECT_EQ(ids(query), (std::vector<std::string>{"S06", "S09"}));
+  EXPECT_EQ(store->count_matching("schools", query), 2);
+  query = FeatureQuery{};
+  query.offset = 25;
+  query.limit = 10;
+  EXPECT_EQ(ids(query), (std::vector<std::string>{"S25", "S26", "S27", "S28", "S29"}));
+  EXPECT_EQ(store->count_matching("schools", query), 30) << "offset and limit do not change the count";
+  query.equals = {{"pupils", Value(std::int64_t{107})}};
+  query.offset = 0;
+  EXPECT_EQ(ids(query), (std::vector<std::string>{"S07"}));
+  std::string wkb;
+  store->select("schools", query, true, [&](const Feature& f) {
+    wkb = f.wkb;
+    return true;
+  });
+  EXPECT_EQ(wkb, point_wkb(105.60 + 0.01 * 7, 18.70));
+  query.equals = {{"nope", Value(std::int64_t{1})}};
+  EXPECT_THROW(ids(query), NotFoundError);
+  EXPECT_THROW((void)store->count_matching("nothing", FeatureQuery{}), NotFoundError);
+}
+
 TEST(SpatialiteStore, AbandonedWriterLeavesPreviousDataUntouched) {
   testing::TempDir dir;
   auto store = open_spatialite_store(dir / "t.sqlite", OpenMode::create);
