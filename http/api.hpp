@@ -89,6 +89,7 @@ class Api {
   Response items(const Request& request, const std::string& id) const;
   Response item(const Request& request, const std::string& id, const std::string& feature_id) const;
   Response identify(const Request& request) const;
+  Response land_use_stats(const Request& request) const;
 
   Services services_;
 };

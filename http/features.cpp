@@ -10,6 +10,7 @@
 
 #include "features/collections.hpp"
 #include "features/identify.hpp"
+#include "features/land_use_stats.hpp"
 #include "http/api.hpp"
 #include "http/params.hpp"
 #include "layers/core/error.hpp"
@@ -211,6 +212,28 @@ Response Api::identify(const Request& request) const {
                       {"address", or_null(at.address)},
                       {"commune", or_null(at.commune)},
                       {"former_commune", or_null(at.former_commune)}});
+}
+
+// GET /stats/land-use?commune=CODE, POST /stats/land-use with a GeoJSON polygon; ?format=csv for CSV.
+Response Api::land_use_stats(const Request& request) const {
+  const std::string format = request.param("format", "json");
+  if (format != "json" && format != "csv")
+    throw BadRequestError(fmt::format("format '{}' must be json or csv", format));
+  features::LandUseStats stats;
+  if (request.method == "POST") {
+    stats = features::land_use_in_polygon(services_.store, request.body);
+  } else {
+    const std::string commune = request.param("commune");
+    if (commune.empty()) throw BadRequestError("give commune=CODE, or POST a GeoJSON polygon");
+    stats = features::land_use_by_commune(services_.store, commune);
+  }
+  if (format == "csv") {
+    Response r;
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = features::to_csv(stats);
+    return r;
+  }
+  return json_answer(features::to_json(stats));
 }
 
 }  // namespace bandoso::http

@@ -133,6 +133,7 @@ Response Api::route(const Request& request) const {
   if (request.method == "POST" && (request.path == "/search/csv" || request.path == "/search/csv/")) {
     return search_csv(request);
   }
+  if (request.method == "POST" && request.path == "/stats/land-use") return land_use_stats(request);
   if (request.method != "GET" && request.method != "HEAD") {
     Response r =
         error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));
@@ -154,6 +155,7 @@ Response Api::route(const Request& request) const {
   if (parts.size() == 1 && parts[0] == "status") return status();
   if (parts.size() == 1 && parts[0] == "autocomplete") return autocomplete(request);
   if (parts.size() == 1 && parts[0] == "identify") return identify(request);
+  if (parts.size() == 2 && parts[0] == "stats" && parts[1] == "land-use") return land_use_stats(request);
   if (parts.size() == 1 && parts[0] == "api") return openapi(request);
   if (parts.size() == 1 && parts[0] == "conformance") return conformance();
   if (parts[0] == "collections") {

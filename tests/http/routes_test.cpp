@@ -473,4 +473,37 @@ TEST_F(FeaturesApiTest, IdentifyAnswersParcelAddressAndCommunes) {
   EXPECT_EQ(get("/identify", {{"lon", "105"}}).status, 400);
 }
 
+TEST_F(FeaturesApiTest, LandUseStatisticsByCommuneAndByPolygonAsJsonAndCsv) {
+  const auto commune = get_json("/stats/land-use", {{"commune", "16681"}});
+  EXPECT_EQ(commune["parcels"], 2) << commune;
+  ASSERT_EQ(commune["codes"].size(), 1U) << commune;
+  EXPECT_EQ(commune["codes"][0]["code"], "ODT");
+  EXPECT_NEAR(commune["codes"][0]["area_m2"].get<double>(), 2 * 42.2 * 44.4, 2 * 42.2 * 44.4 * 0.05);
+  const Response csv = get("/stats/land-use", {{"commune", "16681"}, {"format", "csv"}});
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_TRUE(csv.body.starts_with("code,name,group")) << csv.body;
+
+  Request post;
+  post.method = "POST";
+  post.path = "/stats/land-use";
+  post.body = R"({"type":"Polygon","coordinates":[[[105.6515,18.6595],[105.6520,18.6595],[105.6520,18.6605],)"
+              R"([105.6515,18.6605],[105.6515,18.6595]]]})";
+  const Response half = api.handle(post);
+  ASSERT_EQ(half.status, 200) << half.body;
+  const auto stats = nlohmann::json::parse(half.body);
+  EXPECT_EQ(stats["parcels"], 1);
+  EXPECT_NEAR(stats["area_m2"].get<double>(), commune["codes"][0]["area_m2"].get<double>() / 4, 5.0)
+      << "half the width of one of the two parcels";
+  EXPECT_EQ(half.body.find("Owner"), std::string::npos);
+
+  post.body = R"({"type":"Point","coordinates":[105.65,18.66]})";
+  EXPECT_EQ(api.handle(post).status, 400);
+  post.body = "{not json";
+  EXPECT_EQ(api.handle(post).status, 400);
+  EXPECT_EQ(get("/stats/land-use", {{"commune", "99999"}}).status, 404);
+  EXPECT_EQ(get("/stats/land-use").status, 400);
+  EXPECT_EQ(get("/stats/land-use", {{"commune", "16681"}, {"format", "xml"}}).status, 400);
+}
+
 }  // namespace bandoso::http
