@@ -32,6 +32,7 @@
 #include "layers/core/error.hpp"
 #include "layers/core/store.hpp"
 #include "support/csv.hpp"
+#include "support/dev_fixture.hpp"
 #include "support/process.hpp"
 #include "support/shared_data.hpp"
 #include "support/temp_dir.hpp"
@@ -48,35 +49,14 @@ constexpr const char* kTm3 =
     "+towgs84=-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278 "
     "+units=m +no_defs";
 
-struct Loaded {
-  testing::TempDir dir;
-  fs::path db;
-  std::string error;
-};
-
-const Loaded& loaded(const fs::path& shared) {
-  static const std::unique_ptr<Loaded> instance = [&] {
-    auto l = std::make_unique<Loaded>();
-    if (const char* db = std::getenv("BANDOSO_LAND_USE_DB"); db != nullptr && *db != '\0') {
-      l->db = db;
-      return l;
-    }
-    l->db = l->dir / "nghean-dev.sqlite";
-    const char* bin = std::getenv("BANDOSO");
-    const auto r = testing::run_command(
-        {std::string(BANDOSO_SOURCE_DIR) + "/scripts/load-fixture", "--bandoso",
-         bin != nullptr && *bin != '\0' ? std::string(bin) : std::string(BANDOSO_BINARY),
-         (shared / "fixtures" / "nghean-dev").string(), (shared / "reference" / "nghean").string(), l->db.string()});
-    if (r.exit_code != 0) l->error = r.err;
-    return l;
-  }();
-  return *instance;
+const testing::LoadedFixture& loaded(const fs::path& shared) {
+  return testing::load_dev_fixture(shared, "BANDOSO_LAND_USE_DB");
 }
 
 // Opens the loaded fixture, or fails/skips the test (the macro returns from it).
 #define OPEN_FIXTURE(store)                                                        \
   BANDOSO_REQUIRE_SHARED(shared);                                                  \
-  const Loaded& fixture = loaded(shared);                                          \
+  const testing::LoadedFixture& fixture = loaded(shared);                          \
   ASSERT_TRUE(fixture.error.empty()) << "load-fixture failed:\n" << fixture.error; \
   const auto store = layers::open_spatialite_store(fixture.db, layers::OpenMode::read_only)
 

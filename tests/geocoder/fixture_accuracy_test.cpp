@@ -26,6 +26,7 @@
 #include "layers/core/store.hpp"
 #include "tileserver/tile_service.hpp"
 #include "support/csv.hpp"
+#include "support/dev_fixture.hpp"
 #include "support/process.hpp"
 #include "support/shared_data.hpp"
 #include "support/temp_dir.hpp"
@@ -35,7 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Row = std::map<std::string, std::string>;
-
 
 std::map<std::string, std::string> notes_of(const std::string& notes) {
   std::map<std::string, std::string> out;
@@ -94,34 +94,13 @@ Answer first_answer(const http::Api& api, const std::string& path, std::map<std:
 
 std::string key_of(const std::string& place_id) { return place_id.substr(place_id.find(':') + 1); }
 
-struct Loaded {
-  testing::TempDir dir;
-  fs::path db;
-  std::string error;
-};
-
-const Loaded& loaded(const fs::path& shared) {
-  static const std::unique_ptr<Loaded> instance = [&] {
-    auto l = std::make_unique<Loaded>();
-    if (const char* db = std::getenv("BANDOSO_GEOCODER_DB"); db != nullptr && *db != '\0') {
-      l->db = db;
-      return l;
-    }
-    l->db = l->dir / "nghean-dev.sqlite";
-    const char* bin = std::getenv("BANDOSO");
-    const auto r = testing::run_command(
-        {std::string(BANDOSO_SOURCE_DIR) + "/scripts/load-fixture", "--bandoso",
-         bin != nullptr && *bin != '\0' ? std::string(bin) : std::string(BANDOSO_BINARY),
-         (shared / "fixtures" / "nghean-dev").string(), (shared / "reference" / "nghean").string(), l->db.string()});
-    if (r.exit_code != 0) l->error = r.err;
-    return l;
-  }();
-  return *instance;
+const testing::LoadedFixture& loaded(const fs::path& shared) {
+  return testing::load_dev_fixture(shared, "BANDOSO_GEOCODER_DB");
 }
 
 TEST(FixtureAccuracy, ForwardAndReverseQueriesMeetTheTargets) {
   BANDOSO_REQUIRE_SHARED(shared);
-  const Loaded& l = loaded(shared);
+  const testing::LoadedFixture& l = loaded(shared);
   ASSERT_TRUE(l.error.empty()) << "load-fixture failed:\n" << l.error;
   const auto store = layers::open_spatialite_store(l.db, layers::OpenMode::read_only);
   Geocoder geocoder(*store);
@@ -146,9 +125,9 @@ TEST(FixtureAccuracy, ForwardAndReverseQueriesMeetTheTargets) {
     if (top.found) {
       // Rows without a point (hand-made sets) are judged by the 2025 commune alone.
       const bool has_point = !row.at("tolerance_m").empty();
-      const double d =
-          has_point ? layers::distance_m(top.lon, top.lat, std::stod(row.at("expected_lon")), std::stod(row.at("expected_lat")))
-                    : 0.0;
+      const double d = has_point ? layers::distance_m(top.lon, top.lat, std::stod(row.at("expected_lon")),
+                                                      std::stod(row.at("expected_lat")))
+                                 : 0.0;
       ok = has_point ? d <= std::stod(row.at("tolerance_m")) : top.commune_code == row.at("expected_commune_code");
       if (!row.at("expected_address_id").empty()) {
         ok = (ok || !has_point) && key_of(top.id) == row.at("expected_address_id");
