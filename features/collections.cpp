@@ -105,6 +105,23 @@ layers::Value parse_value(const layers::AttributeDef& attribute, std::string_vie
   throw fail();
 }
 
+layers::FeatureQuery build_query(const layers::LayerDef& def, const ItemsRequest& request) {
+  layers::FeatureQuery query;
+  query.bbox = request.bbox;
+  if (query.bbox && def.geometry == layers::GeometryType::none) {
+    throw BadRequestError(fmt::format("collection '{}' has no geometry: bbox does not apply", def.name));
+  }
+  for (const auto& [name, text] : request.filters) {
+    const auto at = std::find_if(def.attributes.begin(), def.attributes.end(),
+                                 [&](const layers::AttributeDef& a) { return a.name == name; });
+    if (at == def.attributes.end() || (at->access == layers::Access::restricted && !request.restricted)) {
+      throw BadRequestError(fmt::format("collection '{}' has no attribute '{}' to filter on", def.name, name));
+    }
+    query.equals.emplace_back(name, parse_value(*at, text));
+  }
+  return query;
+}
+
 std::vector<layers::LayerDef> Collections::list() const { return store_.layers(); }
 
 layers::LayerDef Collections::get(const std::string& id) const {
@@ -118,19 +135,7 @@ ItemsPage Collections::items(const std::string& id, const ItemsRequest& request)
   if (request.limit > kMaxLimit) {
     throw BadRequestError(fmt::format("limit {} is over the most a page holds, {}", request.limit, kMaxLimit));
   }
-  layers::FeatureQuery query;
-  query.bbox = request.bbox;
-  if (query.bbox && def.geometry == layers::GeometryType::none) {
-    throw BadRequestError(fmt::format("collection '{}' has no geometry: bbox does not apply", id));
-  }
-  for (const auto& [name, text] : request.filters) {
-    const auto at = std::find_if(def.attributes.begin(), def.attributes.end(),
-                                 [&](const layers::AttributeDef& a) { return a.name == name; });
-    if (at == def.attributes.end() || (at->access == layers::Access::restricted && !request.restricted)) {
-      throw BadRequestError(fmt::format("collection '{}' has no attribute '{}' to filter on", id, name));
-    }
-    query.equals.emplace_back(name, parse_value(*at, text));
-  }
+  layers::FeatureQuery query = build_query(def, request);
   ItemsPage page;
   page.matched = store_.count_matching(id, query);
   query.offset = static_cast<std::int64_t>(request.offset);

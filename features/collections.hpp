@@ -41,6 +41,11 @@ nlohmann::json feature_json(const layers::LayerDef& layer, const layers::Feature
 // An attribute's value from its text in a URL, by the attribute's type. Throws BadRequestError.
 layers::Value parse_value(const layers::AttributeDef& attribute, std::string_view text);
 
+// The store query for a request on a layer: bbox and typed equality filters (offset and limit not set).
+// Throws BadRequestError for an unknown or (for the public) restricted attribute, a bad value, or a
+// bbox on a layer without geometry.
+layers::FeatureQuery build_query(const layers::LayerDef& layer, const ItemsRequest& request);
+
 class Collections {
  public:
   explicit Collections(const layers::Store& store) : store_(store) {}
