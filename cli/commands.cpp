@@ -1,6 +1,9 @@
 #include "cli/commands.hpp"
 
 #include <fmt/format.h>
+#include <openssl/rand.h>
+
+#include <array>
 
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include "data-import/mapping.hpp"
 #include "geocoder/geocoder.hpp"
 #include "http/api.hpp"
+#include "http/access.hpp"
 #include "http/server.hpp"
 #include "layers/core/catalogue.hpp"
 #include "layers/core/crs.hpp"
@@ -210,7 +214,7 @@ std::string default_cache_file(const std::string& db) { return db + ".tiles"; }
 
 void add_serve_command(CLI::App& app) {
   struct Args {
-    std::string db, cache, styles_dir;
+    std::string db, cache, styles_dir, access;
     bool no_cache = false;
     int port = 8080;
     int threads = 2;
@@ -227,6 +231,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--cache", args->cache, "Tile cache file (default: DB.tiles)");
   cmd->add_flag("--no-cache", args->no_cache, "Draw every tile afresh (no tile cache, on disk or in memory)");
   cmd->add_option("--styles-dir", args->styles_dir, "Directory of tileset definitions (default: the built-in styles/)");
+  cmd->add_option("--access", args->access,
+                  "API keys, roles, rate limits and the audit log (YAML; see docs/access.md). Without it every "
+                  "caller is the public");
   cmd->add_option("--render-threads", args->render_threads, "Render threads (0: one per core)")
       ->check(CLI::Range(0U, 64U));
   cmd->add_option("--render-timeout", args->render_timeout,
@@ -247,7 +254,9 @@ void add_serve_command(CLI::App& app) {
     tiles::TileService tile_service(*store, options);
     geocoder::Geocoder geocoder(*store);
     const tiles::GlyphStore glyphs(tiles::default_glyphs_directory());
-    const http::Api api(http::Services{*store, tile_service, geocoder, &glyphs});
+    std::unique_ptr<http::Access> access;
+    if (!args->access.empty()) access = std::make_unique<http::Access>(http::load_access_config(args->access));
+    const http::Api api(http::Services{*store, tile_service, geocoder, &glyphs, access.get()});
     http::Server server(api, {static_cast<std::uint16_t>(args->port), args->threads});
 
     // Block the stop signals before the server's threads start, so only sigwait sees them.
@@ -401,6 +410,24 @@ void add_geocode_command(CLI::App& app) {
                                p.layer, p.id, geocoder::to_string(p.match), p.confidence,
                                p.distance_m ? fmt::format(", {:.0f} m", *p.distance_m) : std::string());
     }
+  });
+}
+
+void add_hash_key_command(CLI::App& app) {
+  auto key = std::make_shared<std::string>();
+  CLI::App* cmd =
+      app.add_subcommand("hash-key", "Make an API key (or take one) and print the SHA-256 the access file holds");
+  cmd->add_option("key", *key, "The key (default: a new random one)");
+  on_run(cmd, [key] {
+    std::string text = *key;
+    if (text.empty()) {
+      std::array<unsigned char, 24> bytes{};
+      if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        throw Error(ErrorCode::internal, "no random bytes for a key");
+      }
+      for (const unsigned char b : bytes) text += fmt::format("{:02x}", b);
+    }
+    std::cout << fmt::format("key:    {}\nsha256: {}\n", text, http::sha256_hex(text));
   });
 }
 

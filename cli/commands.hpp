@@ -12,5 +12,6 @@ void add_serve_command(CLI::App& app);
 void add_seed_command(CLI::App& app);
 void add_geocode_command(CLI::App& app);
 void add_check_config_command(CLI::App& app);
+void add_hash_key_command(CLI::App& app);
 
 }  // namespace bandoso::cli

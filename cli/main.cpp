@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   bandoso::cli::add_seed_command(app);
   bandoso::cli::add_geocode_command(app);
   bandoso::cli::add_check_config_command(app);
+  bandoso::cli::add_hash_key_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

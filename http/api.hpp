@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "geocoder/geocoder.hpp"
+#include "http/access.hpp"
 #include "layers/core/store.hpp"
 #include "tileserver/glyphs.hpp"
 #include "tileserver/tile_service.hpp"
@@ -23,6 +24,7 @@ struct Request {
   std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  std::string client;  // the peer's address (rate limits of requests without a key)
 
   [[nodiscard]] std::string param(const std::string& name, const std::string& fallback = "") const {
     const auto it = query.find(name);
@@ -53,6 +55,7 @@ struct Services {
   tiles::TileService& tiles;
   geocoder::Geocoder& geocoder;
   const tiles::GlyphStore* glyphs = nullptr;  // null: no fonts for vector styles' labels
+  Access* access = nullptr;                   // null: everyone is the public, without rate limits
 };
 
 // The public base URL of this server as the client reached it (Host header), for links.
@@ -66,7 +69,11 @@ class Api {
   Response handle(const Request& request) const noexcept;
 
  private:
-  Response route(const Request& request) const;
+  Response route(const Request& request, const Caller& caller) const;
+  // The caller's answer may hold restricted attributes of these features: trace it (or refuse the
+  // answer when the trace cannot be written).
+  void audit(const Caller& caller, const Request& request, const std::vector<std::string>& feature_ids) const;
+  Response admin(const Request& request, const Caller& caller, const std::string& action) const;
   Response health() const;
   Response tile(const Request& request, const std::vector<std::string>& parts) const;
   Response tilejson(const Request& request, const std::string& file) const;
@@ -86,9 +93,10 @@ class Api {
   Response conformance() const;
   Response collections(const Request& request) const;
   Response collection(const Request& request, const std::string& id) const;
-  Response items(const Request& request, const std::string& id) const;
-  Response item(const Request& request, const std::string& id, const std::string& feature_id) const;
-  Response identify(const Request& request) const;
+  Response items(const Request& request, const Caller& caller, const std::string& id) const;
+  Response item(const Request& request, const Caller& caller, const std::string& id,
+                const std::string& feature_id) const;
+  Response identify(const Request& request, const Caller& caller) const;
   Response land_use_stats(const Request& request) const;
 
   Services services_;

@@ -23,7 +23,7 @@ constexpr const char* kCrs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 constexpr const char* kGeoJson = "application/geo+json";
 
 // Query parameters with a meaning of their own; any other names an attribute to filter on.
-const std::set<std::string> kReserved = {"bbox", "bbox-crs", "crs", "limit", "offset", "f", "datetime"};
+const std::set<std::string> kReserved = {"bbox", "bbox-crs", "crs", "limit", "offset", "f", "datetime", "api_key"};
 
 Response json_answer(const nlohmann::json& body, const std::string& type = "application/json") {
   Response r;
@@ -73,6 +73,11 @@ nlohmann::json collection_json(const std::string& base, const layers::LayerDef& 
     c["extent"] = {{"spatial", {{"bbox", {{extent.west, extent.south, extent.east, extent.north}}}, {"crs", kCrs84}}}};
   }
   return c;
+}
+
+bool has_restricted(const layers::LayerDef& def) {
+  return std::any_of(def.attributes.begin(), def.attributes.end(),
+                     [](const layers::AttributeDef& a) { return a.access == layers::Access::restricted; });
 }
 
 std::string query_string(const Request& request, std::size_t offset) {
@@ -157,10 +162,11 @@ Response Api::collection(const Request& request, const std::string& id) const {
   return json_answer(collection_json(base_url(request), def, extent));
 }
 
-Response Api::items(const Request& request, const std::string& id) const {
+Response Api::items(const Request& request, const Caller& caller, const std::string& id) const {
   check_crs(request);
   const features::Collections collections(services_.store);
   features::ItemsRequest wanted;
+  wanted.restricted = caller.sees_restricted();
   wanted.bbox = parse_bbox(request);
   const std::string limit = request.param("limit");
   if (!limit.empty()) wanted.limit = parse_count(limit, "limit", 1, features::kMaxLimit);
@@ -170,6 +176,7 @@ Response Api::items(const Request& request, const std::string& id) const {
     if (kReserved.count(name) == 0) wanted.filters.emplace_back(name, value);
   }
   const features::ItemsPage page = collections.items(id, wanted);
+  if (has_restricted(collections.get(id))) audit(caller, request, page.ids);
 
   const std::string href = base_url(request) + "/collections/" + id + "/items";
   nlohmann::json links = {link(href + "?" + query_string(request, wanted.offset), "self", kGeoJson),
@@ -191,20 +198,24 @@ Response Api::items(const Request& request, const std::string& id) const {
                      kGeoJson);
 }
 
-Response Api::item(const Request& request, const std::string& id, const std::string& feature_id) const {
+Response Api::item(const Request& request, const Caller& caller, const std::string& id,
+                   const std::string& feature_id) const {
   check_crs(request);
-  auto feature = features::Collections(services_.store).item(id, feature_id, false);
+  const features::Collections collections(services_.store);
+  auto feature = collections.item(id, feature_id, caller.sees_restricted());
   if (!feature) throw NotFoundError(fmt::format("collection '{}' has no feature '{}'", id, feature_id));
+  if (has_restricted(collections.get(id))) audit(caller, request, {feature_id});
   const std::string href = base_url(request) + "/collections/" + id;
   (*feature)["links"] = {link(href + "/items/" + percent_encode(feature_id), "self", kGeoJson),
                          link(href, "collection", "application/json")};
   return json_answer(*feature, kGeoJson);
 }
 
-Response Api::identify(const Request& request) const {
+Response Api::identify(const Request& request, const Caller& caller) const {
   const double lon = parse_number(request.param("lon"), "lon");
   const double lat = parse_number(request.param("lat"), "lat");
-  const features::Identification at = features::identify(services_.store, lon, lat, false);
+  const features::Identification at = features::identify(services_.store, lon, lat, caller.sees_restricted());
+  audit(caller, request, at.restricted_ids);
   const auto or_null = [](const std::optional<nlohmann::json>& v) { return v ? *v : nlohmann::json(nullptr); };
   return json_answer({{"lon", lon},
                       {"lat", lat},

@@ -92,10 +92,28 @@ std::string base_url(const Request& request) {
   return host == request.headers.end() ? "" : "http://" + host->second;
 }
 
+// The API key: the X-API-Key header, or api_key in the query (for clients that cannot add headers).
+std::string api_key_of(const Request& request) {
+  const auto header = request.headers.find("x-api-key");
+  return header != request.headers.end() ? header->second : request.param("api_key");
+}
+
 Response Api::handle(const Request& request) const noexcept {
   Response response = [&]() -> Response {
     try {
-      return route(request);
+      Caller caller;
+      const std::string key = api_key_of(request);
+      if (services_.access != nullptr) {
+        caller = services_.access->identify(key);
+        services_.access->admit(caller, request.client);
+      } else if (!key.empty()) {
+        throw Error(ErrorCode::unauthorized, "this server has no API keys configured");
+      }
+      return route(request, caller);
+    } catch (const RateLimitedError& e) {
+      Response r = error_response(e.info().http_status, e.info().name, e.what());
+      r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds()));
+      return r;
     } catch (const Error& e) {
       const ErrorInfo& info = e.info();
       // Server-side failures keep their detail in the log, not in the answer.
@@ -119,13 +137,44 @@ Response Api::handle(const Request& request) const noexcept {
   return response;
 }
 
-Response Api::route(const Request& request) const {
+void Api::audit(const Caller& caller, const Request& request, const std::vector<std::string>& feature_ids) const {
+  if (feature_ids.empty() || !caller.sees_restricted()) return;
+  if (services_.access == nullptr) throw Error(ErrorCode::internal, "restricted data given out without an audit log");
+  std::string endpoint = request.method + " " + request.path;
+  char separator = '?';
+  for (const auto& [name, value] : request.query) {
+    if (name == "api_key") continue;
+    endpoint += fmt::format("{}{}={}", separator, name, value);
+    separator = '&';
+  }
+  services_.access->audit(caller, endpoint, feature_ids);
+}
+
+// POST /admin/cache/purge, POST /admin/reload: admin keys only.
+Response Api::admin(const Request& request, const Caller& caller, const std::string& action) const {
+  if (caller.key_name.empty()) throw Error(ErrorCode::unauthorized, "an admin API key is required");
+  if (caller.role != Role::admin) throw Error(ErrorCode::forbidden, "an admin API key is required");
+  if (action == "cache/purge") {
+    const std::int64_t version = services_.tiles.purge();
+    audit(caller, request, {"tile-cache"});
+    return json_response({{"purged", true}, {"data_version", version}});
+  }
+  if (action == "reload") {
+    // The store is read afresh on every request; this catches the tiles and the geocoder up now.
+    const std::int64_t version = services_.tiles.refresh();
+    (void)services_.geocoder.status();
+    return json_response({{"reloaded", true}, {"data_version", version}});
+  }
+  throw NotFoundError(fmt::format("no such admin action: {}", action));
+}
+
+Response Api::route(const Request& request, const Caller& caller) const {
   if (request.method == "OPTIONS") {  // a CORS preflight
     Response r;
     r.status = 204;
     r.content_type.clear();
     r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-    r.headers.emplace_back("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding, Content-Type");
+    r.headers.emplace_back("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding, Content-Type, X-API-Key");
     r.headers.emplace_back("Access-Control-Max-Age", "86400");
     return r;
   }
@@ -134,6 +183,8 @@ Response Api::route(const Request& request) const {
     return search_csv(request);
   }
   if (request.method == "POST" && request.path == "/stats/land-use") return land_use_stats(request);
+  if (request.method == "POST" && request.path.starts_with("/admin/"))
+    return admin(request, caller, request.path.substr(7));
   if (request.method != "GET" && request.method != "HEAD") {
     Response r =
         error_response(405, "method_not_allowed", fmt::format("{} is not allowed here; use GET", request.method));
@@ -154,15 +205,15 @@ Response Api::route(const Request& request) const {
   if (parts.size() == 1 && parts[0] == "lookup") return lookup(request);
   if (parts.size() == 1 && parts[0] == "status") return status();
   if (parts.size() == 1 && parts[0] == "autocomplete") return autocomplete(request);
-  if (parts.size() == 1 && parts[0] == "identify") return identify(request);
+  if (parts.size() == 1 && parts[0] == "identify") return identify(request, caller);
   if (parts.size() == 2 && parts[0] == "stats" && parts[1] == "land-use") return land_use_stats(request);
   if (parts.size() == 1 && parts[0] == "api") return openapi(request);
   if (parts.size() == 1 && parts[0] == "conformance") return conformance();
   if (parts[0] == "collections") {
     if (parts.size() == 1) return collections(request);
     if (parts.size() == 2) return collection(request, parts[1]);
-    if (parts.size() == 3 && parts[2] == "items") return items(request, parts[1]);
-    if (parts.size() == 4 && parts[2] == "items") return item(request, parts[1], parts[3]);
+    if (parts.size() == 3 && parts[2] == "items") return items(request, caller, parts[1]);
+    if (parts.size() == 4 && parts[2] == "items") return item(request, caller, parts[1], parts[3]);
   }
   if (parts[0] == "tiles" && parts.size() == 2) return tilejson(request, parts[1]);
   if (parts[0] == "tiles" && (parts.size() == 5 || parts.size() == 6)) return tile(request, parts);

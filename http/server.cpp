@@ -58,6 +58,7 @@ Request to_request(const P::Http::Request& in) {
     out.headers["host"] = host->port().toString() == "80" ? host->host() : host->host() + ":" + host->port().toString();
   }
   out.body = in.body();
+  out.client = in.address().host();
   return out;
 }
 

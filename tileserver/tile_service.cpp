@@ -156,6 +156,14 @@ TileService::~TileService() {
   pool_->pool.join();
 }
 
+std::int64_t TileService::purge() {
+  const std::int64_t version = sync();
+  std::lock_guard lock(mutex_);
+  if (cache_) cache_->clear(version);
+  hot_->reset(version);
+  return version;
+}
+
 int TileService::max_age_seconds(int zoom) {
   if (zoom <= 9) return 86400;  // the province at a glance: changes with boundaries, rarely
   if (zoom <= 13) return 3600;

@@ -88,6 +88,12 @@ class TileService {
   // Renders every metatile of the request into the cache; returns the number of tiles written.
   std::int64_t seed(const SeedRequest& request, const std::function<void(const SeedProgress&)>& progress = {});
 
+  // Empties the tile caches (persistent and in memory): every tile is drawn again on its next request.
+  // Returns the data version the cache now stands at.
+  std::int64_t purge();
+  // Catches up with the store now (tilesets, expired tiles) instead of at the next request.
+  std::int64_t refresh() { return sync(); }
+
   // Cache-Control max-age for a tile of this zoom: long for the overview, short where data changes.
   static int max_age_seconds(int zoom);
 

@@ -13,6 +13,8 @@ enum class ErrorCode {
   not_found,        // unknown layer, tileset, route or feature
   too_large,        // a request body or geometry over its limit
   rate_limited,     // too many requests from one key or address
+  unauthorized,     // an API key that is not known
+  forbidden,        // a known caller whose role does not allow this
   config_invalid,   // a layer definition, mapping or config file is wrong
   input_invalid,    // a source file or record cannot be used
   file_not_found,   // a named file does not exist

@@ -30,7 +30,7 @@ int count_lines(const std::string& text) { return static_cast<int>(std::count(te
 TEST(CliE2E, HelpExplainsEveryCommand) {
   const auto top = run_command({BANDOSO_BINARY, "--help"});
   EXPECT_EQ(top.exit_code, 0);
-  for (const char* command : {"demo", "import", "serve", "seed", "geocode", "check-config"}) {
+  for (const char* command : {"demo", "import", "serve", "seed", "geocode", "check-config", "hash-key"}) {
     EXPECT_NE(top.out.find(command), std::string::npos) << command;
     const auto help = run_command({BANDOSO_BINARY, command, "--help"});
     EXPECT_EQ(help.exit_code, 0) << command;
@@ -44,6 +44,32 @@ TEST(CliE2E, UsageErrorsExit1) {
   const auto unknown = run_command({BANDOSO_BINARY, "import", "--db", "x.sqlite", "--layer", "communes", "--wat", "f"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(count_lines(unknown.err), 1) << unknown.err;
+}
+
+TEST(CliE2E, HashKeyMakesAKeyAndServeRefusesABadAccessFile) {
+  const auto made = run_command({BANDOSO_BINARY, "hash-key"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::size_t key_at = made.out.find("key:    "), hash_at = made.out.find("sha256: ");
+  ASSERT_NE(key_at, std::string::npos) << made.out;
+  ASSERT_NE(hash_at, std::string::npos) << made.out;
+  EXPECT_EQ(made.out.substr(key_at + 8, 48).size(), 48U);
+  const auto given = run_command({BANDOSO_BINARY, "hash-key", "abc"});
+  EXPECT_NE(given.out.find("sha256: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            std::string::npos)
+      << given.out;
+
+  TempDir dir;
+  const std::string db = (dir / "a.sqlite").string();
+  import_one_commune(dir, db, "16681");
+  std::ofstream(dir / "access.yaml") << "keys:\n  - {name: so-tnmt, role: chief, sha256: "
+                                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad}\n"
+                                        "audit_log: audit.jsonl\n";
+  const auto r =
+      run_command({BANDOSO_BINARY, "serve", "--db", db, "--port", "0", "--access", (dir / "access.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("access.yaml: keys[0].role: 'chief' is not one of public, department, admin"), std::string::npos)
+      << r.err;
 }
 
 TEST(CliE2E, CheckConfigAcceptsTheBuiltInLayers) {

@@ -22,6 +22,8 @@ TEST(ErrorCatalogue, BadInputIsA4xxAndExit1RuntimeFailureExit2) {
   EXPECT_EQ(error_info(ErrorCode::not_found).http_status, 404);
   EXPECT_EQ(error_info(ErrorCode::too_large).http_status, 413);
   EXPECT_EQ(error_info(ErrorCode::rate_limited).http_status, 429);
+  EXPECT_EQ(error_info(ErrorCode::unauthorized).http_status, 401);
+  EXPECT_EQ(error_info(ErrorCode::forbidden).http_status, 403);
   EXPECT_EQ(error_info(ErrorCode::unavailable).http_status, 503);
   EXPECT_EQ(error_info(ErrorCode::config_invalid).exit_code, 1);
   EXPECT_EQ(error_info(ErrorCode::storage_failure).exit_code, 2);
