@@ -11,33 +11,16 @@
 #include <mutex>
 
 #include "layers/core/error.hpp"
+#include "layers/core/gdal_memory.hpp"
 
 namespace bandoso::geocoder {
 
 namespace {
 
-// A file in GDAL's memory file system, removed with this object.
-class MemoryFile {
- public:
-  explicit MemoryFile(const std::string& extension) {
-    static std::atomic<unsigned> counter{0};
-    path_ = fmt::format("/vsimem/bandoso-batch-{}{}", counter++, extension);
-  }
-  ~MemoryFile() { VSIUnlink(path_.c_str()); }
-  MemoryFile(const MemoryFile&) = delete;
-  MemoryFile& operator=(const MemoryFile&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using layers::DatasetPtr;
+using layers::MemoryFile;
 
 constexpr std::size_t kMaxLineBytes = 1 << 20;
-
-struct DatasetCloser {
-  void operator()(GDALDataset* dataset) const { GDALClose(dataset); }
-};
-using DatasetPtr = std::unique_ptr<GDALDataset, DatasetCloser>;
 
 const char* const kResultColumns[] = {
     "latitude",     "longitude",      "result_label",        "result_score",       "result_type",        "result_id",

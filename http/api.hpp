@@ -97,6 +97,7 @@ class Api {
   Response item(const Request& request, const Caller& caller, const std::string& id,
                 const std::string& feature_id) const;
   Response identify(const Request& request, const Caller& caller) const;
+  Response export_items(const Request& request, const Caller& caller, const std::string& file) const;
   Response land_use_stats(const Request& request) const;
 
   Services services_;

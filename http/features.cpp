@@ -9,6 +9,7 @@
 #include <set>
 
 #include "features/collections.hpp"
+#include "features/export.hpp"
 #include "features/identify.hpp"
 #include "features/land_use_stats.hpp"
 #include "http/api.hpp"
@@ -245,6 +246,35 @@ Response Api::land_use_stats(const Request& request) const {
     return r;
   }
   return json_answer(features::to_json(stats));
+}
+
+// GET /export/{collection}.{geojson|csv}?bbox=&attribute=value&limit=: every matching feature, streamed.
+Response Api::export_items(const Request& request, const Caller& caller, const std::string& file) const {
+  check_crs(request);
+  const std::size_t dot = file.rfind('.');
+  if (dot == std::string::npos) throw NotFoundError(fmt::format("no such export: {} (name.geojson or name.csv)", file));
+  const features::ExportFormat format = features::parse_export_format(file.substr(dot + 1));
+  features::ItemsRequest wanted;
+  wanted.restricted = caller.sees_restricted();
+  wanted.bbox = parse_bbox(request);
+  for (const auto& [name, value] : request.query) {
+    if (kReserved.count(name) == 0) wanted.filters.emplace_back(name, value);
+  }
+  const std::string limit = request.param("limit");
+  auto job = std::make_shared<features::Export>(
+      services_.store, file.substr(0, dot), format, wanted,
+      limit.empty() ? features::kMaxExportFeatures : parse_count(limit, "limit", 1, features::kMaxExportFeatures));
+  Response r;
+  r.content_type = job->content_type();
+  r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}\"", job->filename()));
+  const bool traced = caller.sees_restricted() && has_restricted(job->layer());
+  r.stream = [this, job, traced, caller, request](const BodyWriter& write) {
+    std::vector<std::string> ids;
+    job->run(write, traced ? &ids : nullptr);
+    // Written before the last chunk: if the trace fails, the client gets an incomplete answer.
+    if (traced) audit(caller, request, ids);
+  };
+  return r;
 }
 
 }  // namespace bandoso::http

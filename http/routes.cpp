@@ -206,6 +206,7 @@ Response Api::route(const Request& request, const Caller& caller) const {
   if (parts.size() == 1 && parts[0] == "status") return status();
   if (parts.size() == 1 && parts[0] == "autocomplete") return autocomplete(request);
   if (parts.size() == 1 && parts[0] == "identify") return identify(request, caller);
+  if (parts.size() == 2 && parts[0] == "export") return export_items(request, caller, parts[1]);
   if (parts.size() == 2 && parts[0] == "stats" && parts[1] == "land-use") return land_use_stats(request);
   if (parts.size() == 1 && parts[0] == "api") return openapi(request);
   if (parts.size() == 1 && parts[0] == "conformance") return conformance();

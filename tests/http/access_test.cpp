@@ -153,6 +153,9 @@ TEST_F(AccessApiTest, OwnerNamesOnlyWithADepartmentKeyAndEveryOneTraced) {
       {"GET", "/tiles/cadastral/18/208005/117237.mvt", {}, "", false},
       {"GET", "/tiles/cadastral/18/208005/117237.png", {}, "", false},
       {"GET", "/tiles/cadastral.json", {}, "", false},
+      {"GET", "/export/addresses.csv", {}, "", false},
+      {"GET", "/export/parcels.geojson", {}, "", true},
+      {"GET", "/export/parcels.csv", {{"sheet_no", "7"}}, "", true},
   };
   std::size_t traced = 0;
   for (const auto& e : endpoints) {
@@ -183,6 +186,9 @@ TEST_F(AccessApiTest, OwnerNamesOnlyWithADepartmentKeyAndEveryOneTraced) {
   EXPECT_EQ(lines[2]["endpoint"], "GET /identify?lat=18.66&lon=105.652");
   EXPECT_EQ(lines[2]["feature_ids"], (nlohmann::json{"parcels:16672.7.222"}));
   EXPECT_FALSE(lines[0]["time"].get<std::string>().empty());
+  EXPECT_EQ(lines[3]["endpoint"], "GET /export/parcels.geojson");
+  EXPECT_EQ(lines[3]["feature_ids"], (nlohmann::json{"16672.7.222", "16669.7.222"}));
+  EXPECT_EQ(lines[4]["endpoint"], "GET /export/parcels.csv?sheet_no=7");
   EXPECT_EQ(read_file(dir / "audit.jsonl").find(kDepartmentKey), std::string::npos) << "keys are never logged";
 }
 

@@ -506,4 +506,27 @@ TEST_F(FeaturesApiTest, LandUseStatisticsByCommuneAndByPolygonAsJsonAndCsv) {
   EXPECT_EQ(get("/stats/land-use", {{"commune", "16681"}, {"format", "xml"}}).status, 400);
 }
 
+TEST_F(FeaturesApiTest, ExportsStreamGeoJsonAndCsv) {
+  const Response geojson = get("/export/addresses.geojson", {{"bbox", "105.64,18.65,105.68,18.69"}, {"limit", "3"}});
+  ASSERT_EQ(geojson.status, 200) << geojson.body;
+  ASSERT_TRUE(geojson.stream);
+  EXPECT_EQ(geojson.content_type, "application/geo+json");
+  EXPECT_EQ(header(geojson, "Content-Disposition"), "attachment; filename=\"addresses.geojson\"");
+  const auto collection = nlohmann::json::parse(body_of(geojson));
+  EXPECT_EQ(collection["features"].size(), 3U);
+  const Response csv = get("/export/parcels.csv", {{"land_use", "ODT"}});
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  const std::string text = body_of(csv);
+  EXPECT_TRUE(text.starts_with("wkt,old_commune_code,sheet_no,parcel_no")) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3) << text;
+  EXPECT_EQ(text.find("Owner"), std::string::npos);
+
+  EXPECT_EQ(get("/export/parcels.xml").status, 400);
+  EXPECT_EQ(get("/export/parcels").status, 404);
+  EXPECT_EQ(get("/export/nope.csv").status, 404);
+  EXPECT_EQ(get("/export/parcels.csv", {{"colour", "red"}}).status, 400);
+  EXPECT_EQ(get("/export/parcels.csv", {{"limit", "0"}}).status, 400);
+  EXPECT_EQ(get("/export/parcels.csv", {{"bbox", "x"}}).status, 400);
+}
+
 }  // namespace bandoso::http
