@@ -14,12 +14,14 @@ find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Boost REQUIRED COMPONENTS filesystem regex system)
 find_package(Freetype REQUIRED)
+find_package(PNG REQUIRED)  # the QR codes' PNGs (and the tests' PNG checks)
 pkg_check_modules(SPATIALITE REQUIRED IMPORTED_TARGET spatialite)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)  # multipart/form-data uploads
 pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 pkg_check_modules(HARFBUZZ REQUIRED IMPORTED_TARGET harfbuzz)
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)  # QR codes of the citizen pages
 
 # yaml-cpp 0.7 in Debian exports a plain `yaml-cpp` target.
 if(NOT TARGET yaml-cpp::yaml-cpp)

@@ -2,6 +2,7 @@
 // The HTTP API as plain functions of a request: no web framework here, so tests and benchmarks
 // call it directly and the Pistache adapter (server.cpp) stays a few lines of translation.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "geocoder/geocoder.hpp"
 #include "http/access.hpp"
+#include "http/static_files.hpp"
 #include "layers/core/store.hpp"
 #include "tileserver/glyphs.hpp"
 #include "tileserver/tile_service.hpp"
@@ -63,7 +65,9 @@ std::string base_url(const Request& request);
 
 class Api {
  public:
-  explicit Api(Services services) : services_(services) {}
+  // The web pages' files come from `web_directory` (default_web_directory(): $BANDOSO_WEB_DIR or web/app).
+  explicit Api(Services services, std::filesystem::path web_directory = default_web_directory())
+      : services_(services), web_(std::move(web_directory)) {}
 
   // Never throws: every failure becomes a JSON error answer with the status of the error catalogue.
   Response handle(const Request& request) const noexcept;
@@ -99,8 +103,15 @@ class Api {
   Response identify(const Request& request, const Caller& caller) const;
   Response export_items(const Request& request, const Caller& caller, const std::string& file) const;
   Response land_use_stats(const Request& request) const;
+  // pages.cpp: the pages people see (viewer, embed, citizen page), their QR codes and static files
+  Response asset(const Request& request, const std::vector<std::string>& parts) const;
+  Response page(const Request& request, const std::string& file) const;
+  Response embed(const Request& request) const;
+  Response address_page(const Request& request) const;
+  Response address_qr(const Request& request, const std::string& file) const;
 
   Services services_;
+  StaticFiles web_;
 };
 
 // Decodes %XX escapes (and '+' as a space in a query component, not in a path); malformed escapes are

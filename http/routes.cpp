@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "http/api.hpp"
-#include "http/web_assets.hpp"
 #include "layers/core/error.hpp"
 #include "layers/core/tile_math.hpp"
 #include "tileserver/descriptions.hpp"
@@ -193,11 +192,13 @@ Response Api::route(const Request& request, const Caller& caller) const {
   }
   const std::vector<std::string> parts = split_path(request.path);
   if (parts.empty()) return landing(request);
-  if (parts.size() == 1 && parts[0] == "map") {
-    Response page;
-    page.content_type = "text/html";
-    page.body = web::kMapHtml;
-    return page;
+  // The pages people see, their files and QR codes (pages.cpp).
+  if (parts.size() == 1 && parts[0] == "map") return page(request, "viewer.html");
+  if (parts.size() == 1 && parts[0] == "embed") return embed(request);
+  if (parts.size() >= 3 && parts[0] == "assets") return asset(request, parts);
+  if (parts.size() == 2 && parts[0] == "a") {
+    if (parts[1].ends_with(".png") || parts[1].ends_with(".svg")) return address_qr(request, parts[1]);
+    return address_page(request);
   }
   if (parts.size() == 1 && parts[0] == "health") return health();
   if (parts.size() == 1 && parts[0] == "search") return search(request);
@@ -227,6 +228,14 @@ Response Api::route(const Request& request, const Caller& caller) const {
 }
 
 Response Api::landing(const Request& request) const {
+  // OGC API - Features: a browser gets the map, clients the JSON; caches keep the two apart by Accept.
+  const auto accept = request.headers.find("accept");
+  if (request.param("f") != "json" && accept != request.headers.end() &&
+      accept->second.find("text/html") != std::string::npos) {
+    Response r = page(request, "viewer.html");
+    r.headers.emplace_back("Vary", "Accept");
+    return r;
+  }
   const std::string base = base_url(request);
   nlohmann::json tilesets = nlohmann::json::array();
   for (const auto& t : services_.tiles.tilesets()) {
@@ -237,16 +246,7 @@ Response Api::landing(const Request& request) const {
                         {"tilejson", base + "/tiles/" + t.name + ".json"},
                         {"style", base + "/styles/" + t.name + "/style.json"}});
   }
-  // OGC API - Features: a browser gets the map, clients the JSON.
-  const auto accept = request.headers.find("accept");
-  if (request.param("f") != "json" && accept != request.headers.end() &&
-      accept->second.find("text/html") != std::string::npos) {
-    Response page;
-    page.content_type = "text/html";
-    page.body = web::kMapHtml;
-    return page;
-  }
-  return json_response(
+  Response r = json_response(
       {{"title", "bandoso — bản đồ số tỉnh Nghệ An"},
        {"description", "Nền tảng bản đồ số dùng chung tỉnh Nghệ An"},
        {"links",
@@ -261,6 +261,8 @@ Response Api::landing(const Request& request) const {
          {{"rel", "autocomplete"}, {"href", base + "/autocomplete?q={prefix}"}},
          {{"rel", "wmts"}, {"href", base + "/wmts/1.0.0/WMTSCapabilities.xml"}}}},
        {"tilesets", tilesets}});
+  r.headers.emplace_back("Vary", "Accept");
+  return r;
 }
 
 Response Api::health() const {

@@ -40,21 +40,10 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-const testing::LoadedFixture& loaded(const fs::path& shared) {
-  return testing::load_dev_fixture(shared, "BANDOSO_FEATURES_DB");
-}
-
 std::string bandoso_binary() {
   const char* bin = std::getenv("BANDOSO");
   return bin != nullptr && *bin != '\0' ? std::string(bin) : std::string(BANDOSO_BINARY);
 }
-
-// Opens the loaded fixture, or fails/skips the test (the macro returns from it).
-#define OPEN_FIXTURE(store)                                                        \
-  BANDOSO_REQUIRE_SHARED(shared);                                                  \
-  const testing::LoadedFixture& fixture = loaded(shared);                          \
-  ASSERT_TRUE(fixture.error.empty()) << "load-fixture failed:\n" << fixture.error; \
-  const auto store = layers::open_spatialite_store(fixture.db, layers::OpenMode::read_only)
 
 // What ogrinfo printed of one layer read with -al: the features it read, by the id field GDAL exposes.
 struct ReadLayer {
@@ -94,25 +83,8 @@ std::set<std::string> listed_layers(const std::string& out) {
   return names;
 }
 
-// Whether `text` occurs in a public text attribute of any layer (a person's name can also be a street's).
-bool in_public_text(const layers::Store& store, const std::string& text) {
-  bool found = false;
-  for (const auto& def : store.layers()) {
-    store.scan(def.name, false, [&](const layers::Feature& f) {
-      for (std::size_t i = 0; i < def.attributes.size() && !found; ++i) {
-        if (def.attributes[i].access == layers::Access::restricted) continue;
-        const auto* s = std::get_if<std::string>(&f.values[i]);
-        found = s != nullptr && s->find(text) != std::string::npos;
-      }
-      return !found;
-    });
-    if (found) return true;
-  }
-  return false;
-}
-
 TEST(FixtureFeatures, GdalOapifListsAndReadsEveryCollectionWithoutOwnerNames) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_FEATURES_DB");
   const auto started = Clock::now();
   testing::ServerProcess server({bandoso_binary(), "serve", "--db", fixture.db.string(), "--port", "0", "--no-cache"});
   ASSERT_GT(server.port(), 0) << server.first_line();
@@ -177,7 +149,7 @@ TEST(FixtureFeatures, GdalOapifListsAndReadsEveryCollectionWithoutOwnerNames) {
     const bool seen = std::any_of(outputs.begin(), outputs.end(),
                                   [&](const std::string& out) { return out.find(name) != std::string::npos; });
     // A name also written in a public attribute (e.g. a street named after a person) is no leak.
-    if (seen && !in_public_text(*store, name)) {
+    if (seen && !testing::in_public_text(*store, name)) {
       leaked += 1;
       ADD_FAILURE() << "owner name '" << name << "' appears in ogrinfo's output";
     }
@@ -189,7 +161,7 @@ TEST(FixtureFeatures, GdalOapifListsAndReadsEveryCollectionWithoutOwnerNames) {
 }
 
 TEST(FixtureFeatures, IdentifyAnswersTheRightParcelForFiftyRandomInteriorPoints) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_FEATURES_DB");
   const auto started = Clock::now();
   geocoder::Geocoder geocoder(*store);
   tiles::TileService tiles(*store);

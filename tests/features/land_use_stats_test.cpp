@@ -49,17 +49,6 @@ constexpr const char* kTm3 =
     "+towgs84=-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278 "
     "+units=m +no_defs";
 
-const testing::LoadedFixture& loaded(const fs::path& shared) {
-  return testing::load_dev_fixture(shared, "BANDOSO_LAND_USE_DB");
-}
-
-// Opens the loaded fixture, or fails/skips the test (the macro returns from it).
-#define OPEN_FIXTURE(store)                                                        \
-  BANDOSO_REQUIRE_SHARED(shared);                                                  \
-  const testing::LoadedFixture& fixture = loaded(shared);                          \
-  ASSERT_TRUE(fixture.error.empty()) << "load-fixture failed:\n" << fixture.error; \
-  const auto store = layers::open_spatialite_store(fixture.db, layers::OpenMode::read_only)
-
 // lon/lat → TM-3 with OGR, and OGR's area.
 class OgrTm3 {
  public:
@@ -229,7 +218,7 @@ ParsedCsv parse_csv(const std::string& text) {
 }
 
 TEST(LandUseStats, EveryCatalogueCodeHasATopGroup) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_LAND_USE_DB");
   const auto def = store->find_layer("land_use_codes");
   ASSERT_TRUE(def.has_value());
   const std::size_t code_i = def->attribute_index("code");
@@ -252,7 +241,7 @@ TEST(LandUseStats, EveryCatalogueCodeHasATopGroup) {
 }
 
 TEST(LandUseStats, CommuneAreasMatchAnIndependentComputation) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_LAND_USE_DB");
   const OgrTm3 tm3;
   ASSERT_TRUE(tm3.ok());
   const auto def = store->find_layer("parcels");
@@ -339,7 +328,7 @@ TEST(LandUseStats, CommuneAreasMatchAnIndependentComputation) {
 }
 
 TEST(LandUseStats, CommuneWithoutParcelsAndUnknownCommune) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_LAND_USE_DB");
   const LandUseStats empty = land_use_by_commune(*store, "16702");  // a ward of the set without parcels
   EXPECT_EQ(empty.parcels, 0);
   EXPECT_EQ(empty.area_m2, 0);
@@ -354,7 +343,7 @@ TEST(LandUseStats, CommuneWithoutParcelsAndUnknownCommune) {
 }
 
 TEST(LandUseStats, DrawnPolygonMatchesOgrIntersections) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_LAND_USE_DB");
   const OgrTm3 tm3;
   ASSERT_TRUE(tm3.ok());
   // The middle of the parcels of old Phường Quang Trung (16681, now part of Phường Thành Vinh, 16681):
@@ -423,7 +412,7 @@ TEST(LandUseStats, DrawnPolygonMatchesOgrIntersections) {
 }
 
 TEST(LandUseStats, BadPolygonsAreRefused) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_LAND_USE_DB");
   const auto refused = [&](const std::string& geojson, ErrorCode want, const std::string& mentions) {
     SCOPED_TRACE(geojson.substr(0, 120));
     std::string message;
@@ -456,7 +445,7 @@ TEST(LandUseStats, BadPolygonsAreRefused) {
 }
 
 TEST(LandUseStats, JsonAndCsvCarryTheFiguresAndNoOwnerNames) {
-  OPEN_FIXTURE(store);
+  BANDOSO_OPEN_DEV_FIXTURE(store, "BANDOSO_LAND_USE_DB");
   const LandUseStats stats = land_use_by_commune(*store, "16681");
   ASSERT_FALSE(stats.codes.empty());
 

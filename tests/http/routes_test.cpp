@@ -100,7 +100,7 @@ TEST_F(ApiTest, MapPageAndLandingLinks) {
   const Response page = get("/map");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.content_type, "text/html");
-  EXPECT_NE(page.body.find("/tiles/${layer}/"), std::string::npos);
+  EXPECT_NE(page.body.find("/assets/leaflet/leaflet.js"), std::string::npos);  // the Leaflet viewer (web/app)
   const auto landing = nlohmann::json::parse(get("/").body);
   EXPECT_EQ(landing["tilesets"].size(), 4u);  // basemap, cadastral, communes, old_communes
   bool has_map = false;

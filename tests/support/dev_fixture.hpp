@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <variant>
 
+#include "layers/core/store.hpp"
 #include "support/process.hpp"
+#include "support/shared_data.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bandoso::testing {
@@ -38,4 +41,30 @@ inline const LoadedFixture& load_dev_fixture(const std::filesystem::path& shared
   return *instance;
 }
 
+// Whether `text` occurs in a public text attribute of any layer (a person's name can also be a street's).
+inline bool in_public_text(const layers::Store& store, const std::string& text) {
+  bool found = false;
+  for (const auto& def : store.layers()) {
+    store.scan(def.name, false, [&](const layers::Feature& f) {
+      for (std::size_t i = 0; i < def.attributes.size() && !found; ++i) {
+        if (def.attributes[i].access == layers::Access::restricted) continue;
+        const auto* s = std::get_if<std::string>(&f.values[i]);
+        found = s != nullptr && s->find(text) != std::string::npos;
+      }
+      return !found;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
 }  // namespace bandoso::testing
+
+// Opens the loaded dev fixture read-only as `store` (also naming `shared` and `fixture`), or skips the test
+// (fails it under CI=true) without ../shared, or fails it when load-fixture failed: the macro returns
+// from the test in those cases.
+#define BANDOSO_OPEN_DEV_FIXTURE(store, db_variable)                                                            \
+  BANDOSO_REQUIRE_SHARED(shared);                                                                               \
+  const ::bandoso::testing::LoadedFixture& fixture = ::bandoso::testing::load_dev_fixture(shared, db_variable); \
+  ASSERT_TRUE(fixture.error.empty()) << "load-fixture failed:\n" << fixture.error;                              \
+  const auto store = ::bandoso::layers::open_spatialite_store(fixture.db, ::bandoso::layers::OpenMode::read_only)
