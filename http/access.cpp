@@ -2,13 +2,13 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "layers/core/yaml_reader.hpp"
 
@@ -73,7 +73,6 @@ AccessConfig load_access_config(const std::filesystem::path& file) {
   }
   const YAML::Node keys = root["keys"];
   if (keys && !keys.IsSequence()) throw ConfigError(file.string(), "keys", "expected a list");
-  static const std::regex hex("[0-9a-f]{64}");
   for (std::size_t i = 0; keys && i < keys.size(); ++i) {
     const std::string path = fmt::format("keys[{}]", i);
     const YAML::Node node = keys[i];
@@ -92,7 +91,10 @@ AccessConfig load_access_config(const std::filesystem::path& file) {
                         fmt::format("'{}' is not one of public, department, admin", role));
     }
     key.sha256 = r.text(node, path, "sha256", true);
-    if (!std::regex_match(key.sha256, hex)) {
+    const bool hex = key.sha256.size() == 64 && std::all_of(key.sha256.begin(), key.sha256.end(), [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                     });
+    if (!hex) {
       throw ConfigError(file.string(), path + ".sha256", "expected 64 lower-case hex digits (bandoso hash-key)");
     }
     for (const auto& other : config.keys) {

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -70,8 +69,7 @@ TilesetDef parse_tileset_definition(const std::string& yaml_text, const fs::path
   TilesetDef def;
   def.origin = origin;
   def.name = scalar(root, origin, "name", true);
-  static const std::regex kName("[a-z][a-z0-9_]*");
-  if (!std::regex_match(def.name, kName)) {
+  if (!layers::valid_identifier(def.name)) {
     throw ConfigError(origin, "name", fmt::format("'{}' must be lower-case letters, digits and _", def.name));
   }
   def.title = scalar(root, origin, "title", true);

@@ -18,6 +18,8 @@ enum class Access { public_access, restricted };
 enum class GeometryType { none, point, linestring, polygon, multipoint, multilinestring, multipolygon };
 
 std::string_view to_string(AttributeType type);
+// A name layers, attributes and tilesets may have: [a-z][a-z0-9_]{0,62}.
+bool valid_identifier(std::string_view name);
 std::string_view to_string(GeometryType type);
 std::string_view to_string(Access access);
 
