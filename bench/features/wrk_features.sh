@@ -15,13 +15,10 @@ commune=${COMMUNE:-16681}
 work=$(mktemp -d)
 trap 'kill "$(cat "$work/pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-[[ -x "$bin" ]] || { echo "wrk_features: $bin is not built (make build)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk_features: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-"$root/scripts/load-fixture" --bandoso "$bin" "$shared/fixtures/nghean-dev" "$shared/reference/nghean" "$work/dev.sqlite" \
-  > "$work/load.log" 2>&1
-"$bin" serve --db "$work/dev.sqlite" --port "$port" --threads 2 --no-cache > "$work/serve.log" 2>&1 &
-echo $! > "$work/pid"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.2; done
+source "$root/bench/lib/dev_fixture_server.sh"
+require_tools wrk_features
+load_dev_fixture
+serve_dev_fixture
 base="http://127.0.0.1:$port"
 
 # The bbox of a collection: its extent from /collections/{id}, i.e. covering every feature of the layer.

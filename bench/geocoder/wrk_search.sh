@@ -13,18 +13,15 @@ port=${PORT:-8095}
 work=$(mktemp -d)
 trap 'kill "$(cat "$work/pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-[[ -x "$bin" ]] || { echo "wrk_search: $bin is not built (make build)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk_search: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-"$root/scripts/load-fixture" --bandoso "$bin" "$shared/fixtures/nghean-dev" "$shared/reference/nghean" "$work/dev.sqlite" \
-  > "$work/load.log" 2>&1
+source "$root/bench/lib/dev_fixture_server.sh"
+require_tools wrk_search
+load_dev_fixture
 python3 - "$shared/fixtures/nghean-dev/queries_forward.csv" > "$work/paths.txt" <<'PY'
 import csv, sys, urllib.parse
 for row in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
     print("/search?limit=1&q=" + urllib.parse.quote(row["query"]))
 PY
-"$bin" serve --db "$work/dev.sqlite" --port "$port" --threads 2 --no-cache > "$work/serve.log" 2>&1 &
-echo $! > "$work/pid"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/status" && break; sleep 0.2; done
+serve_dev_fixture
 # Warm-up: the index is built on the first query.
 curl -s -o /dev/null "http://127.0.0.1:$port/search?q=Vinh"
 echo "queries: $(wc -l < "$work/paths.txt") from queries_forward.csv; wrk -t2 -c$conns -d$duration; $(nproc) cores"
