@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -1216,6 +1217,43 @@ std::vector<ReferenceCheck> reference_checks(const layers::Store& store, const l
   return checks;
 }
 
+// A layer with both commune_code and old_commune_code (parcels from Famis or ViLIS carry only the
+// former code): an empty 2025 code is filled from the store's conversion table, where the former commune
+// went into one unit.
+struct CommuneDerivation {
+  std::size_t commune = 0, old_commune = 0;
+  std::unordered_map<std::string, std::string> new_of_old;  // only the unambiguous rows
+  void apply(std::vector<layers::Value>& values) const {
+    const auto* current = std::get_if<std::string>(&values[commune]);
+    if (current != nullptr && !current->empty()) return;
+    const auto* old_code = std::get_if<std::string>(&values[old_commune]);
+    if (old_code == nullptr) return;
+    const auto it = new_of_old.find(*old_code);
+    if (it != new_of_old.end()) values[commune] = it->second;
+  }
+};
+
+std::optional<CommuneDerivation> commune_derivation(const layers::Store& store, const layers::LayerDef& def) {
+  const auto* commune = def.find_attribute("commune_code");
+  const auto* old_commune = def.find_attribute("old_commune_code");
+  if (commune == nullptr || old_commune == nullptr || commune->type != layers::AttributeType::text) return {};
+  const auto table = store.find_layer("commune_mapping");
+  if (!table) return {};  // nothing to derive from: the 2025 code stays as the source gave it
+  CommuneDerivation derivation{def.attribute_index("commune_code"), def.attribute_index("old_commune_code"), {}};
+  const std::size_t old_i = table->attribute_index("old_code"), new_i = table->attribute_index("new_code");
+  std::unordered_set<std::string> split;  // former communes shared between several units
+  store.scan(table->name, false, [&](const layers::Feature& row) {
+    const auto* old_code = std::get_if<std::string>(&row.values[old_i]);
+    const auto* new_code = std::get_if<std::string>(&row.values[new_i]);
+    if (old_code == nullptr || new_code == nullptr) return true;
+    const auto [it, added] = derivation.new_of_old.emplace(*old_code, *new_code);
+    if (!added && it->second != *new_code) split.insert(*old_code);
+    return true;
+  });
+  for (const auto& code : split) derivation.new_of_old.erase(code);
+  return derivation;
+}
+
 // The attribute holding a declared area in m², for polygon layers that have one.
 std::optional<std::size_t> declared_area_attribute(const layers::LayerDef& def) {
   if (def.geometry != layers::GeometryType::polygon && def.geometry != layers::GeometryType::multipolygon) return {};
@@ -1299,6 +1337,7 @@ struct ImportState {
   std::vector<ReferenceCheck> checks;
   std::optional<std::size_t> area_attribute;
   std::optional<AreaMeter> area_meter;
+  std::optional<CommuneDerivation> communes;
 };
 
 void import_source(Source& source, const ImportOptions& options, const Mapping* mapping, bool prefix_ids,
@@ -1348,6 +1387,7 @@ void import_source(Source& source, const ImportOptions& options, const Mapping* 
       reject(*feature, std::move(values.reject_reason));
       continue;
     }
+    if (state.communes) state.communes->apply(values.values);
     const auto failed = std::find_if(state.checks.begin(), state.checks.end(), [&](const ReferenceCheck& check) {
       return check.reject && !check.passes(values.values[check.attribute]);
     });
@@ -1471,15 +1511,23 @@ ImportReport run_import(layers::Store& store, const layers::LayerDef& layer, con
   for (const auto& path : options.sources) sources.push_back(open_source(path, mapping_ptr, layer, trap));
   // Catalogues are read before writing starts (an upsert may read the layer it writes).
   std::vector<ReferenceCheck> checks = reference_checks(store, layer, mapping_ptr, report.notes);
+  std::optional<CommuneDerivation> communes = commune_derivation(store, layer);
   const GeosContext geos;
   const ProvinceShape province(store, layer, geos.get());
 
   // Destroyed without commit() on any exception: the store keeps its previous content.
   auto writer = store.write_layer(layer, options.mode);
   WriteBehind write_behind(*writer);
-  ImportState state{layer,       write_behind, KeyTracker(layer), geos.get(),
-                    province,    report,       std::move(checks), declared_area_attribute(layer),
-                    std::nullopt};
+  ImportState state{layer,
+                    write_behind,
+                    KeyTracker(layer),
+                    geos.get(),
+                    province,
+                    report,
+                    std::move(checks),
+                    declared_area_attribute(layer),
+                    std::nullopt,
+                    std::move(communes)};
   if (state.area_attribute) state.area_meter.emplace();
   for (auto& source : sources) {
     paths.push_back(source.path.string());

@@ -572,7 +572,7 @@ TEST_F(ImporterTest, DamagedShapefileFailsAndKeepsTheStore) {
 // ---- the shared fixtures -----------------------------------------------------------------------------
 
 struct ExpectedParcel {
-  std::string owner, address, land_use, area;
+  std::string owner, address, land_use, area, commune_code;
   double lon = 0, lat = 0;
   int objectid = 0;
 };
@@ -596,6 +596,7 @@ std::map<std::tuple<std::string, long, long>, ExpectedParcel> expected_parcels(c
     row.land_use = feature->GetFieldAsString("KHLOAIDAT");
     row.lon = std::stod(lon);
     row.lat = std::stod(feature->GetFieldAsString("centroid_lat"));
+    row.commune_code = feature->GetFieldAsString("commune_code");
     // The first record keeps a duplicated key.
     out.try_emplace(
         {feature->GetFieldAsString("MAXA"), std::stol(feature->GetFieldAsString("SHBANDO")), std::stol(shthua)}, row);
@@ -606,6 +607,9 @@ std::map<std::tuple<std::string, long, long>, ExpectedParcel> expected_parcels(c
 TEST_F(ImporterTest, FixtureFamisShapefile) {
   BANDOSO_REQUIRE_SHARED(shared);
   const fs::path dir = shared / "fixtures" / "nghean-dev";
+  // The conversion table first: the parcels' 2025 commune comes from their former commune.
+  import("commune_mapping", {shared / "reference" / "nghean" / "nghean_mapping_old_to_new_2025.csv"},
+         preset("gso_commune_mapping"));
   const auto report = import("parcels", {dir / "parcels_tm3_tcvn3.shp"}, preset("famis_parcels"));
   EXPECT_EQ(report.record.read, 9934);
   EXPECT_EQ(report.record.imported, 9931);
@@ -644,6 +648,7 @@ TEST_F(ImporterTest, FixtureFamisShapefile) {
     EXPECT_EQ(get<std::string>(feature, def, "owner_name"), row.owner) << row.objectid;
     EXPECT_EQ(get<std::string>(feature, def, "address"), row.address) << row.objectid;
     EXPECT_EQ(get<std::string>(feature, def, "land_use"), row.land_use) << row.objectid;
+    EXPECT_EQ(get<std::string>(feature, def, "commune_code"), row.commune_code) << row.objectid;
     auto geometry = from_wkb(feature.wkb);
     OGRPoint centroid;
     EXPECT_EQ(geometry->Centroid(&centroid), OGRERR_NONE);
