@@ -137,6 +137,7 @@ ItemsPage Collections::items(const std::string& id, const ItemsRequest& request)
   }
   layers::FeatureQuery query = build_query(def, request);
   ItemsPage page;
+  page.holds_restricted = request.restricted && def.has_restricted();
   page.matched = store_.count_matching(id, query);
   query.offset = static_cast<std::int64_t>(request.offset);
   query.limit = static_cast<std::int64_t>(request.limit);

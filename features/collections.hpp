@@ -30,6 +30,7 @@ struct ItemsPage {
   std::vector<nlohmann::json> features;  // GeoJSON Feature objects
   std::vector<std::string> ids;          // their ids, in the same order
   std::int64_t matched = 0;              // all features matching, over every page
+  bool holds_restricted = false;         // the features carry restricted attributes (to be traced)
 };
 
 // A feature's id: its key values joined with '.', e.g. "16681.21.222" for a parcel.

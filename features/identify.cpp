@@ -68,11 +68,6 @@ std::string text_of(const layers::LayerDef& layer, const layers::Feature& f, con
   return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string();
 }
 
-bool has_restricted(const layers::LayerDef& layer) {
-  return std::any_of(layer.attributes.begin(), layer.attributes.end(),
-                     [](const layers::AttributeDef& a) { return a.access == layers::Access::restricted; });
-}
-
 }  // namespace
 
 Identification identify(const layers::Store& store, double lon, double lat, bool restricted, double radius_m) {
@@ -85,7 +80,7 @@ Identification identify(const layers::Store& store, double lon, double lat, bool
     if (const auto f = containing(store, *parcels, lon, lat)) {
       result.parcel = feature_json(*parcels, *f, restricted);
       former_code = text_of(*parcels, *f, "old_commune_code");
-      if (restricted && has_restricted(*parcels))
+      if (restricted && parcels->has_restricted())
         result.restricted_ids.push_back("parcels:" + feature_id(*parcels, *f));
     }
   }
@@ -95,7 +90,7 @@ Identification identify(const layers::Store& store, double lon, double lat, bool
       feature["properties"]["distance_m"] = std::round(hit->second * 10) / 10;
       result.address = std::move(feature);
       if (former_code.empty()) former_code = text_of(*addresses, hit->first, "old_commune_code");
-      if (restricted && has_restricted(*addresses)) {
+      if (restricted && addresses->has_restricted()) {
         result.restricted_ids.push_back("addresses:" + feature_id(*addresses, hit->first));
       }
     }

@@ -76,11 +76,6 @@ nlohmann::json collection_json(const std::string& base, const layers::LayerDef& 
   return c;
 }
 
-bool has_restricted(const layers::LayerDef& def) {
-  return std::any_of(def.attributes.begin(), def.attributes.end(),
-                     [](const layers::AttributeDef& a) { return a.access == layers::Access::restricted; });
-}
-
 std::string query_string(const Request& request, std::size_t offset) {
   std::string q;
   for (const auto& [name, value] : request.query) {
@@ -177,7 +172,7 @@ Response Api::items(const Request& request, const Caller& caller, const std::str
     if (kReserved.count(name) == 0) wanted.filters.emplace_back(name, value);
   }
   const features::ItemsPage page = collections.items(id, wanted);
-  if (has_restricted(collections.get(id))) audit(caller, request, page.ids);
+  if (page.holds_restricted) audit(caller, request, page.ids);
 
   const std::string href = base_url(request) + "/collections/" + id + "/items";
   nlohmann::json links = {link(href + "?" + query_string(request, wanted.offset), "self", kGeoJson),
@@ -205,7 +200,7 @@ Response Api::item(const Request& request, const Caller& caller, const std::stri
   const features::Collections collections(services_.store);
   auto feature = collections.item(id, feature_id, caller.sees_restricted());
   if (!feature) throw NotFoundError(fmt::format("collection '{}' has no feature '{}'", id, feature_id));
-  if (has_restricted(collections.get(id))) audit(caller, request, {feature_id});
+  if (collections.get(id).has_restricted()) audit(caller, request, {feature_id});
   const std::string href = base_url(request) + "/collections/" + id;
   (*feature)["links"] = {link(href + "/items/" + percent_encode(feature_id), "self", kGeoJson),
                          link(href, "collection", "application/json")};
@@ -267,7 +262,7 @@ Response Api::export_items(const Request& request, const Caller& caller, const s
   Response r;
   r.content_type = job->content_type();
   r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}\"", job->filename()));
-  const bool traced = caller.sees_restricted() && has_restricted(job->layer());
+  const bool traced = caller.sees_restricted() && job->layer().has_restricted();
   r.stream = [this, job, traced, caller, request](const BodyWriter& write) {
     std::vector<std::string> ids;
     job->run(write, traced ? &ids : nullptr);

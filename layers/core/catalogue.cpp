@@ -114,6 +114,11 @@ const AttributeDef* LayerDef::find_attribute(std::string_view attribute) const {
   return it == attributes.end() ? nullptr : &*it;
 }
 
+bool LayerDef::has_restricted() const {
+  return std::any_of(attributes.begin(), attributes.end(),
+                     [](const AttributeDef& a) { return a.access == Access::restricted; });
+}
+
 std::size_t LayerDef::attribute_index(std::string_view attribute) const {
   const AttributeDef* found = find_attribute(attribute);
   if (found == nullptr) throw NotFoundError(fmt::format("layer '{}' has no attribute '{}'", name, attribute));

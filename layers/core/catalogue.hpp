@@ -57,6 +57,8 @@ struct LayerDef {
 
   [[nodiscard]] const AttributeDef* find_attribute(std::string_view attribute) const;
   [[nodiscard]] std::size_t attribute_index(std::string_view attribute) const;  // throws NotFoundError
+  // Whether any attribute is restricted (personal data): answers holding them are traced.
+  [[nodiscard]] bool has_restricted() const;
   [[nodiscard]] std::vector<std::string> public_attributes() const;
 };
 
